@@ -1,0 +1,42 @@
+# ALVA: `make demo` arranca todo y juega el escenario; `make test` corre todas las pruebas.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean
+
+$(VENV)/.instalado: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.instalado
+	$(PY) -m alva.demo
+
+test: $(VENV)/.instalado
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.instalado
+	$(PY) -m pytest -m unit
+
+test-integration: $(VENV)/.instalado
+	$(PY) -m pytest -m integration
+
+test-e2e: $(VENV)/.instalado
+	$(PY) -m pytest -m e2e
+
+infra: $(VENV)/.instalado
+	$(PY) -m infra.entorno arrancar
+
+estado: $(VENV)/.instalado
+	$(PY) -m infra.entorno estado
+
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m infra.entorno detener; else $(PYTHON) -m infra.entorno detener; fi
+
+esquemas: $(VENV)/.instalado
+	$(PY) -m esquemas.exportar
+
+clean: stop
+	rm -rf .alva $(VENV)

@@ -1,0 +1,170 @@
+"""`make demo`: arranca todo en el entorno embebido, juega el escenario del IMSS Guanajuato y muestra cada evento."""
+
+import asyncio
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from alva import escenario
+from alva.lineas import linea
+from alva.observador import Observador
+from esquemas import CloudEvent
+from esquemas.catalogo import TOPICOS_CANONICOS
+from esquemas.distintivos import DistintivoOtorgado
+from esquemas.notificaciones import NotificacionEnviada
+from infra import entorno as infra
+from plataforma.config import Ajustes
+from plataforma.nube import cabeceras_kafka
+from plataforma.topicos import Topicos
+
+SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
+PLAZO_S = float(os.environ.get("ALVA_DEMO_PLAZO_S", "120"))
+
+
+def preparar_infraestructura() -> Path | None:
+    """Arranca lo que el entorno no nombra; devuelve el buzón local si el SMTP es el embebido."""
+    propios = {"kafka": "KAFKA_BOOTSTRAP_SERVERS", "postgres": "ALVA_POSTGRES_DSN", "smtp": "ALVA_SMTP_HOST"}
+    faltan = [c for c, variable in propios.items() if not os.environ.get(variable)]
+    for c, variable in propios.items():
+        if c not in faltan:
+            print(f"{c:<9} {os.environ[variable]}  (de {variable})")
+    entorno = infra.arrancar(tuple(faltan)) if faltan else None
+    return entorno.buzon if entorno and "smtp" in faltan else None
+
+
+def arrancar_servicios(bitacoras: Path) -> dict[str, subprocess.Popen]:
+    bitacoras.mkdir(parents=True, exist_ok=True)
+    procesos = {}
+    for nombre in SERVICIOS:
+        salida = open(bitacoras / f"{nombre}.log", "ab")  # noqa: SIM115 - lo cierra el proceso al terminar
+        procesos[nombre] = subprocess.Popen([sys.executable, "-m", f"servicios.{nombre}"], stdout=salida,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+    return procesos
+
+
+def detener_servicios(procesos: dict[str, subprocess.Popen]) -> None:
+    for p in procesos.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procesos.values():
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+async def seguir(observador: Observador, ids: set[str], procesos, buzon: Path | None) -> dict:
+    """Imprime cada evento de nuestras cadenas hasta ver el distintivo y su correo, o hasta el plazo."""
+    visto: dict = {}
+    def todos_vivos() -> bool:
+        visto["caidos"] = [n for n, p in procesos.items() if p.poll() is not None]
+        return not visto["caidos"]
+
+    async for topico, evento in observador.eventos(PLAZO_S, mientras=todos_vivos):
+        if not ({str(evento.id), evento.correlationid} & ids):
+            continue
+        print(linea(evento, topico), flush=True)
+        if evento.type == DistintivoOtorgado.tipo:
+            visto["otorgado"] = evento
+        elif evento.type == NotificacionEnviada.tipo and "otorgado" in visto \
+                and evento.data["evento_id"] == str(visto["otorgado"].id):
+            visto["enviada"] = evento
+            if buzon is None:
+                break
+            if correo := await esperar_correo(buzon, evento.data["notificacion_id"]):
+                visto.update(correo)
+                break
+    return visto
+
+
+async def esperar_correo(buzon: Path, notificacion_id: str, plazo_s: float = 10) -> dict:
+    limite = time.monotonic() + plazo_s
+    while time.monotonic() < limite:
+        if encontrado := buscar_correo(buzon, notificacion_id):
+            return encontrado
+        await asyncio.sleep(0.2)
+    return {}
+
+
+def buscar_correo(buzon: Path, notificacion_id: str) -> dict:
+    for archivo in sorted(buzon.glob("*.eml"), reverse=True):
+        mensaje = email.message_from_bytes(archivo.read_bytes(), policy=email.policy.default)
+        if mensaje["X-ALVA-Notificacion"] == notificacion_id:
+            return {"correo": mensaje, "archivo": archivo}
+    return {}
+
+
+def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
+    print()
+    if otorgado := visto.get("otorgado"):
+        d = otorgado.data
+        print(f"Distintivo {d['programa']} otorgado a {d['institucion_nombre']}: {d['distintivo_id']}, "
+              f"vigente del {d['vigencia']['inicio']} al {d['vigencia']['fin']}.")
+    if correo := visto.get("correo"):
+        print(f"Correo entregado ({visto['archivo']}):")
+        print(f"  De: {correo['From']}\n  Para: {correo['To']}\n  Asunto: {correo['Subject']}")
+        texto = correo.get_body(preferencelist=("plain",)).get_content()
+        print("".join(f"  | {renglon}\n" for renglon in texto.splitlines()[:12]), end="")
+    elif "enviada" in visto and buzon is None:
+        print(f"Correo entregado al servidor SMTP configurado para {visto['enviada'].data['destinatario']}.")
+    faltan = [que for que, clave in (("el distintivo otorgado", "otorgado"), ("la notificación enviada", "enviada"),
+                                     ("el correo en el buzón", "correo" if buzon else "enviada")) if clave not in visto]
+    if not faltan:
+        print("\nTodo en orden: convenio firmado, sesiones completadas, objetivos cumplidos, distintivo y correo.")
+        return 0
+    if caidos := visto.get("caidos"):
+        print(f"Se detuvieron servicios: {', '.join(caidos)}; vea {bitacoras}/<servicio>.log")
+    print(f"Falta: {', '.join(dict.fromkeys(faltan))} (plazo {PLAZO_S:g} s). Bitácoras de los servicios: {bitacoras}")
+    return 1
+
+
+async def principal() -> int:
+    inicio = time.monotonic()
+    try:
+        buzon = preparar_infraestructura()
+    except infra.ErrorEntorno as e:
+        print(f"No se pudo arrancar la infraestructura: {e}", file=sys.stderr)
+        return 2
+    ajustes = Ajustes()
+    topicos = Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion)
+    await topicos.asegurar_canonicos()
+    ingresos = [await topicos.alta_institucion(i) for i in (escenario.OTORGANTE, escenario.IMSS)]
+    observador = await Observador.abrir(ajustes.kafka_bootstrap_servers, [*TOPICOS_CANONICOS, *ingresos])
+    bitacoras = Path(infra.entorno_embebido().buzon).parent / "bitacoras"
+    procesos = arrancar_servicios(bitacoras)
+    print(f"servicios {', '.join(SERVICIOS)} en marcha (bitácoras en {bitacoras})\n")
+    try:
+        corrida, hoy = datetime.now().strftime("%Y%m%d-%H%M%S"), date.today()
+        reportes = [escenario.convenio(corrida, hoy), *escenario.sesiones(corrida, hoy)]
+        productor = AIOKafkaProducer(bootstrap_servers=ajustes.kafka_bootstrap_servers, acks="all",
+                                     enable_idempotence=True)
+        await productor.start()
+        try:
+            for r in reportes:
+                await productor.send_and_wait(r.topico, r.evento.a_json(), key=r.evento.llave,
+                                              headers=cabeceras_kafka(r.evento))
+        finally:
+            await productor.stop()
+        visto = await seguir(observador, {str(r.evento.id) for r in reportes}, procesos, buzon)
+    finally:
+        await observador.cerrar()
+        detener_servicios(procesos)
+    codigo = resumir(visto, buzon, bitacoras)
+    print(f"({time.monotonic() - inicio:.1f} s; Kafka y PostgreSQL siguen en marcha: `make stop` los detiene)")
+    return codigo
+
+
+def main() -> None:
+    raise SystemExit(asyncio.run(principal()))
+
+
+if __name__ == "__main__":
+    main()

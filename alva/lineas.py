@@ -1,0 +1,40 @@
+"""Una línea legible por evento: hora, tópico, tipo, institución y lo esencial de sus datos."""
+
+from collections.abc import Callable
+
+from esquemas import CloudEvent
+
+ESENCIAL: dict[str, Callable[[dict], str]] = {
+    "ingreso.convenio.firmado": lambda d: f"{d['convenio_id']} · {d['institucion']['nombre']} · "
+                                          f"{len(d['objetivos'])} objetivo(s)",
+    "ingreso.sesion.completada": lambda d: f"{d['sesion_id']} · «{d['tema']}» · {len(d['asistentes'])} asistentes",
+    "convenios.convenio.firmado": lambda d: f"{d['convenio_id']} · vigente {d['vigencia']['inicio']} a "
+                                            f"{d['vigencia']['fin']}",
+    "convenios.objetivo.avanzado": lambda d: f"{d['objetivo_id']} · {d['valor']:g}/{d['meta']:g}",
+    "convenios.objetivo.cumplido": lambda d: f"{d['objetivo_id']} · {d['valor']:g}/{d['meta']:g} ✔",
+    "capacitacion.sesion.completada": lambda d: f"{d['sesion_id']} · {d['modalidad']} · {d['horas']:g} h · "
+                                                f"{len(d['asistentes'])} asistentes",
+    "capacitacion.constancia.emitida": lambda d: f"{d['asistente']} · sesión {d['sesion_id']}",
+    "distintivos.distintivo.evaluado": lambda d: f"{d['convenio_id']} · faltan: {', '.join(d['faltantes']) or 'nada'}",
+    "distintivos.distintivo.otorgado": lambda d: f"{d['programa']} · {d['distintivo_id']} · vigente "
+                                                 f"{d['vigencia']['inicio']} a {d['vigencia']['fin']}",
+    "notificaciones.notificacion.enviada": lambda d: f"{d['canal']} a {d['destinatario']} · «{d['asunto']}»",
+    "notificaciones.notificacion.fallida": lambda d: f"{d['canal']} a {d['destinatario']} · {d['motivo']}",
+    "rechazos.entrada.rechazada": lambda d: f"{d['codigo']} · {d['topico']}@{d['offset']} · {d['motivo']}",
+}
+
+
+def tipo_corto(tipo: str) -> str:
+    """`mx.alva.capacitacion.sesion.completada.v1` → `capacitacion.sesion.completada`."""
+    partes = tipo.split(".")
+    return ".".join(partes[2:-1]) if tipo.startswith("mx.alva.") and len(partes) > 3 else tipo
+
+
+def linea(evento: CloudEvent, topico: str) -> str:
+    corto = tipo_corto(evento.type)
+    try:
+        detalle = ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
+    except (KeyError, TypeError, ValueError):
+        detalle = "(datos incompletos)"
+    hora = evento.time.astimezone().strftime("%H:%M:%S.%f")[:-3]
+    return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle}"

@@ -1,0 +1,67 @@
+"""Leer los tópicos de ALVA desde ahora: para la demostración, las pruebas y quien opera."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from esquemas import CloudEvent
+
+
+async def particiones_de(bootstrap: str, topicos: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        descritos = await admin.describe_topics(topicos)
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in descritos if not d["error_code"]
+            for p in d["partitions"]]
+
+
+class Observador:
+    """Un lector sin grupo de consumo, parado al final de cada partición al abrirse."""
+
+    def __init__(self, lector: AIOKafkaConsumer) -> None:
+        self.lector = lector
+        self.vistos: list[tuple[str, CloudEvent]] = []
+
+    @classmethod
+    async def abrir(cls, bootstrap: str, topicos: list[str]) -> "Observador":
+        particiones = await particiones_de(bootstrap, topicos)
+        lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await lector.start()
+        lector.assign(particiones)
+        await lector.seek_to_end(*particiones)
+        for tp in particiones:
+            await lector.position(tp)
+        return cls(lector)
+
+    async def cerrar(self) -> None:
+        await self.lector.stop()
+
+    async def eventos(self, plazo_s: float, mientras: Callable[[], bool] = lambda: True,
+                      ) -> AsyncIterator[tuple[str, CloudEvent]]:
+        """(tópico, evento) según llegan, hasta el plazo o hasta que `mientras()` sea falso."""
+        limite = time.monotonic() + plazo_s
+        while (queda := limite - time.monotonic()) > 0 and mientras():
+            lotes = await self.lector.getmany(timeout_ms=int(min(queda, 0.5) * 1000))
+            for registro in (r for rs in lotes.values() for r in rs):
+                try:
+                    evento = CloudEvent.model_validate_json(registro.value)
+                except ValueError:
+                    continue
+                self.vistos.append((registro.topic, evento))
+                yield registro.topic, evento
+
+    async def esperar(self, condicion: Callable[[CloudEvent], bool], plazo_s: float = 60) -> CloudEvent:
+        """El primer evento (ya visto o por venir) que cumple la condición; TimeoutError si no llega."""
+        for _, evento in self.vistos:
+            if condicion(evento):
+                return evento
+        async for _, evento in self.eventos(plazo_s):
+            if condicion(evento):
+                return evento
+        raise asyncio.TimeoutError(f"ningún evento cumplió la condición en {plazo_s:g} s")

@@ -1,0 +1,66 @@
+"""Hechos que publica el servicio de capacitación en `alva.capacitacion`."""
+
+from datetime import date
+
+from pydantic import Field
+
+from esquemas.comun import AsistenteId, Evento, Identificador, Modalidad, Slug
+
+TOPICO = "alva.capacitacion"
+
+
+class SesionProgramada(Evento):
+    """Una sesión de capacitación quedó programada."""
+
+    tipo = "mx.alva.capacitacion.sesion.programada.v1"
+
+    sesion_id: Identificador
+    convenio_id: Identificador
+    institucion: Slug
+    tema: str
+    modalidad: Modalidad
+    fecha: date
+    horas: float
+    facilitador: str
+
+
+class SesionCompletada(Evento):
+    """Una sesión se impartió; trae a sus asistentes seudónimos."""
+
+    tipo = "mx.alva.capacitacion.sesion.completada.v1"
+
+    sesion_id: Identificador
+    convenio_id: Identificador
+    institucion: Slug
+    tema: str
+    modalidad: Modalidad
+    fecha: date
+    horas: float
+    facilitador: str
+    asistentes: list[AsistenteId]
+
+
+class SesionCancelada(Evento):
+    """Una sesión se canceló, aun después de haberse completado."""
+
+    tipo = "mx.alva.capacitacion.sesion.cancelada.v1"
+
+    sesion_id: Identificador
+    convenio_id: Identificador
+    institucion: Slug
+    motivo: str
+
+
+class ConstanciaEmitida(Evento):
+    """La constancia de una persona asistente por una sesión."""
+
+    tipo = "mx.alva.capacitacion.constancia.emitida.v1"
+
+    constancia_id: str = Field(description="Estable: el mismo asistente y sesión dan el mismo id.")
+    sesion_id: Identificador
+    convenio_id: Identificador
+    institucion: Slug
+    asistente: AsistenteId
+    tema: str
+    fecha: date
+    horas: float

@@ -1,0 +1,1 @@
+"""Lo que los cuatro servicios necesitan igual: ajustes, CloudEvents, inbox, outbox y su relay, rechazos, migraciones."""

@@ -1,0 +1,33 @@
+"""Ajustes comunes (pydantic-settings): sin nada dado, apuntan al entorno embebido en loopback."""
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.entorno import entorno_embebido
+
+_embebido = entorno_embebido()
+
+
+class Ajustes(BaseSettings):
+    """Cada servicio extiende ésta con lo suyo; todas leen variables `ALVA_*` y `KAFKA_BOOTSTRAP_SERVERS`."""
+
+    model_config = SettingsConfigDict(env_prefix="ALVA_", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default=_embebido.kafka_bootstrap,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ALVA_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    postgres_dsn: str = _embebido.postgres_dsn
+    smtp_host: str = _embebido.smtp_host
+    smtp_puerto: int = _embebido.smtp_puerto
+    smtp_usuario: str | None = None
+    smtp_clave: str | None = None
+    smtp_starttls: bool = False
+    smtp_remitente: str = "ALVA PRODHEG <distintivo-alva@prodheg.example>"
+
+    particiones: int = Field(default=3, description="Particiones de cada tópico que la plataforma crea.")
+    replicacion: int = Field(default=1, description="Réplicas de cada tópico que la plataforma crea.")
+    lote_max: int = Field(default=500, description="Eventos por lote y transacción.")
+    lote_espera_ms: int = Field(default=100, description="Cuánto espera el consumidor a completar un lote.")
+    metadata_max_age_ms: int = Field(default=3000, description="Cada cuánto se descubren tópicos nuevos.")
+    pool_max: int = 10

@@ -1,0 +1,135 @@
+"""Consumo por lotes: un lote, una transacción; inbox, reacciones, rechazos y outbox juntos."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from esquemas import TIPOS, CloudEvent, topico_de
+from esquemas.comun import Evento
+from esquemas.ingreso import institucion_del_topico
+from plataforma import outbox
+from plataforma.nube import Entrada, describir_error, nuevo_evento
+from plataforma.rechazos import Rechazo, mensajes_de_rechazo
+
+log = logging.getLogger(__name__)
+
+# Errores de infraestructura: deshacen el lote entero para reintentarlo; nunca se vuelven rechazos.
+ERRORES_DE_INFRAESTRUCTURA = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                              asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.QueryCanceledError)
+
+
+@dataclass
+class Contexto:
+    """Lo que una reacción necesita: la conexión en transacción, el evento que la causó y dónde emitir."""
+
+    conn: asyncpg.Connection
+    servicio: str
+    causa: CloudEvent
+    posicion: tuple[str, int, int] = ("", 0, 0)  # tópico, partición y offset de la entrada
+    salidas: list[outbox.Mensaje] = field(default_factory=list)
+
+    @property
+    def ahora(self) -> datetime:
+        return datetime.now(UTC)
+
+    def emitir(self, datos: Evento, *, institucion: str, subject: str | None = None) -> CloudEvent:
+        """Un hecho nuevo, causado por el evento en curso; sale por el outbox al confirmar la transacción."""
+        evento = nuevo_evento(datos, institucion=institucion, subject=subject, servicio=self.servicio, causa=self.causa)
+        self.salidas.append(outbox.Mensaje.de_evento(topico_de(datos), evento))
+        return evento
+
+
+Reaccion = Callable[[Contexto, Any], Awaitable[None]]
+
+
+@dataclass
+class Procesador:
+    """Lo que un servicio hace con cada tipo de evento que consume.
+
+    `guardian_ingreso`: el servicio que rechaza lo ilegible o desconocido que llega a los tópicos
+    de ingreso (uno solo, para que cada entrada mala dé un solo rechazo).
+    """
+
+    servicio: str
+    reacciones: dict[str, Reaccion]
+    guardian_ingreso: bool = False
+    procesados: int = 0
+    rechazados: int = 0
+
+    async def procesar_lote(self, pool: asyncpg.Pool, entradas: list[Entrada]) -> int:
+        """Todo el lote en una transacción; un fallo de infraestructura lo deshace entero y se reintenta."""
+        salidas: list[outbox.Mensaje] = []
+        async with pool.acquire() as conn, conn.transaction():
+            for entrada in entradas:
+                salidas += await self._procesar(conn, entrada)
+            await outbox.encolar(conn, self.servicio, salidas)
+        return len(salidas)
+
+    async def _procesar(self, conn: asyncpg.Connection, entrada: Entrada) -> list[outbox.Mensaje]:
+        de_ingreso = institucion_del_topico(entrada.topico) is not None
+        if entrada.error is not None:
+            if de_ingreso and not self.guardian_ingreso:
+                return []
+            return await self._rechazar(conn, entrada, Rechazo(entrada.error.codigo, entrada.error.motivo,
+                                                               entrada.error.campo), ilegible=True)
+        evento = entrada.evento
+        reaccion = self.reacciones.get(evento.type)
+        if reaccion is None:
+            if de_ingreso and self.guardian_ingreso and not self._es_reporte_conocido(evento.type):
+                return await self._rechazar(conn, entrada, Rechazo(
+                    "tipo_desconocido", f"El tipo '{evento.type}' no es un reporte que ALVA reciba.", "type"))
+            return []
+        if not await _registrar_en_inbox(conn, entrada.clave_inbox):
+            return []
+        try:
+            datos = self._validar(entrada)
+            ctx = Contexto(conn, self.servicio, evento, (entrada.topico, entrada.particion, entrada.offset))
+            async with conn.transaction():
+                await reaccion(ctx, datos)
+            self.procesados += 1
+            return ctx.salidas
+        except Rechazo as rechazo:
+            return await self._rechazar(conn, entrada, rechazo, en_inbox=True)
+        except ERRORES_DE_INFRAESTRUCTURA:
+            raise
+        except Exception as e:  # noqa: BLE001 - un mensaje venenoso no bloquea su partición
+            log.exception("%s: error inesperado con %s", self.servicio, evento.id)
+            return await self._rechazar(conn, entrada, Rechazo(
+                "error_interno", f"El servicio {self.servicio} no pudo procesar el evento ({type(e).__name__}); "
+                "quedó en la cola de mensajes muertos para revisarlo."), ilegible=True, en_inbox=True)
+
+    def _validar(self, entrada: Entrada) -> Evento:
+        evento = entrada.evento
+        institucion = institucion_del_topico(entrada.topico)
+        if institucion is not None and evento.institucion != institucion:
+            raise Rechazo("institucion_ajena",
+                          f"El evento dice venir de '{evento.institucion}' pero llegó por el tópico de "
+                          f"'{institucion}'; cada institución sólo reporta por su propio tópico.", "institucion")
+        try:
+            return TIPOS[evento.type].modelo.model_validate(evento.data)
+        except ValidationError as e:
+            campo, motivo = describir_error(e, "data")
+            raise Rechazo("esquema_invalido", f"Los datos no cumplen el esquema {evento.type}: {motivo}", campo) from e
+
+    def _es_reporte_conocido(self, tipo: str) -> bool:
+        return tipo in TIPOS and TIPOS[tipo].topico is None
+
+    async def _rechazar(self, conn, entrada: Entrada, rechazo: Rechazo, *, ilegible: bool = False,
+                        en_inbox: bool = False) -> list[outbox.Mensaje]:
+        if not en_inbox and not await _registrar_en_inbox(conn, entrada.clave_inbox):
+            return []
+        self.rechazados += 1
+        log.info("%s rechaza %s:%s@%s: %s", self.servicio, entrada.topico, entrada.particion, entrada.offset,
+                 rechazo.motivo)
+        return mensajes_de_rechazo(entrada, rechazo, self.servicio, a_dlq=ilegible)
+
+
+async def _registrar_en_inbox(conn: asyncpg.Connection, clave: str) -> bool:
+    """Falso si ya se había procesado: una reentrega no cambia nada."""
+    return await conn.fetchval(
+        "INSERT INTO inbox (evento_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true", clave) is not None

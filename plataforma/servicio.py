@@ -1,0 +1,92 @@
+"""Arma un servicio: broker FastStream con un suscriptor por lotes, pool, migraciones, relay y tareas de fondo."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker
+
+from plataforma.bd import crear_pool, migrar
+from plataforma.config import Ajustes
+from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
+from plataforma.nube import Entrada, decodificar_lote, parsear_lote
+from plataforma.outbox import Relay, crear_productor
+from plataforma.topicos import Topicos
+
+log = logging.getLogger(__name__)
+
+Tarea = Callable[["Servicio"], Awaitable[None]]
+
+
+@dataclass
+class Servicio:
+    """Un servicio de ALVA: consume por patrón, reacciona en transacción y publica sólo por su outbox."""
+
+    nombre: str
+    patron: str
+    reacciones: dict[str, Reaccion]
+    carpeta_sql: Path
+    ajustes: Ajustes
+    guardian_ingreso: bool = False
+    tareas: list[Tarea] = field(default_factory=list)
+    pool: asyncpg.Pool | None = None
+    relay: Relay | None = None
+    _fondo: list[asyncio.Task] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.procesador = Procesador(self.nombre, self.reacciones, self.guardian_ingreso)
+        self.topicos = Topicos(self.ajustes.kafka_bootstrap_servers, self.ajustes.particiones, self.ajustes.replicacion)
+        self.broker = KafkaBroker(
+            self.ajustes.kafka_bootstrap_servers,
+            client_id=f"alva-{self.nombre}",
+            metadata_max_age_ms=self.ajustes.metadata_max_age_ms,
+        )
+        self.broker.subscriber(
+            pattern=self.patron,
+            group_id=f"alva-{self.nombre}",
+            batch=True,
+            max_records=self.ajustes.lote_max,
+            batch_timeout_ms=self.ajustes.lote_espera_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
+            parser=parsear_lote,
+            decoder=decodificar_lote,
+            title=f"alva-{self.nombre}",
+            description=f"Eventos que consume {self.nombre}",
+        )(self.consumir)
+        self.app = FastStream(self.broker)
+        self.app.on_startup(self.arrancar)
+        self.app.after_shutdown(self.detener)
+
+    async def consumir(self, entradas: list[Entrada]) -> None:
+        """Suscriptor delgado: el lote a la transacción; luego despierta al relay."""
+        try:
+            await self.procesador.procesar_lote(self.pool, entradas)
+        except ERRORES_DE_INFRAESTRUCTURA as e:
+            log.warning("%s: lote deshecho por falla de infraestructura, se reintenta: %s", self.nombre, e)
+            await asyncio.sleep(1.0)  # sin martillar a PostgreSQL mientras vuelve
+            raise
+        self.relay.despertar()
+
+    async def arrancar(self) -> None:
+        self.pool = await crear_pool(self.ajustes.postgres_dsn, self.nombre, maximo=self.ajustes.pool_max)
+        await migrar(self.pool, self.nombre, self.carpeta_sql)
+        await self.topicos.asegurar_canonicos()
+        productor = crear_productor(self.ajustes.kafka_bootstrap_servers, f"alva-{self.nombre}-relay")
+        await productor.start()
+        self.relay = Relay(self.pool, self.nombre, productor, asegurar_topicos=self.topicos.asegurar)
+        self._fondo = [asyncio.create_task(self.relay.correr(), name=f"{self.nombre}-relay")]
+        self._fondo += [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in self.tareas]
+
+    async def detener(self) -> None:
+        for tarea in self._fondo:
+            tarea.cancel()
+        await asyncio.gather(*self._fondo, return_exceptions=True)
+        if self.relay:
+            await self.relay.productor.stop()
+        if self.pool:
+            await self.pool.close()

@@ -1,0 +1,1 @@
+"""Servicio de capacitación: sesiones, asistencia y constancias."""

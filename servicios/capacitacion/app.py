@@ -1,0 +1,11 @@
+"""El servicio de capacitación como app FastStream: `python -m servicios.capacitacion`."""
+
+from pathlib import Path
+
+from plataforma.servicio import Servicio
+from servicios.capacitacion.config import AjustesCapacitacion
+from servicios.capacitacion.suscriptores import PATRON, REACCIONES
+
+
+def crear_servicio(ajustes: AjustesCapacitacion | None = None) -> Servicio:
+    return Servicio("capacitacion", PATRON, REACCIONES, Path(__file__).parent / "sql", ajustes or AjustesCapacitacion())

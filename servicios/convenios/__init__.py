@@ -1,0 +1,1 @@
+"""Servicio de convenios: convenios, objetivos, su avance y la evidencia."""

@@ -1,0 +1,13 @@
+"""El servicio de convenios como app FastStream: `python -m servicios.convenios`."""
+
+from pathlib import Path
+
+from plataforma.servicio import Servicio
+from servicios.convenios.config import AjustesConvenios
+from servicios.convenios.suscriptores import PATRON, reacciones
+
+
+def crear_servicio(ajustes: AjustesConvenios | None = None) -> Servicio:
+    ajustes = ajustes or AjustesConvenios()
+    return Servicio("convenios", PATRON, reacciones(ajustes), Path(__file__).parent / "sql", ajustes,
+                    guardian_ingreso=True)

@@ -1,0 +1,1 @@
+"""Servicio de notificaciones: destinatarios, plantillas y entregas por correo."""

@@ -1,0 +1,52 @@
+"""Los contratos: cada evento del diseño tiene modelo, tópico y esquema JSON exportado y al día."""
+
+import json
+
+import pytest
+
+from esquemas import TIPOS, CloudEvent
+from esquemas.exportar import CARPETA, esquemas_json, texto
+
+pytestmark = pytest.mark.unit
+
+EVENTOS_DEL_DISENO = {
+    "alva.convenios": ["convenio.firmado", "convenio.modificado", "convenio.cancelado", "evidencia.recibida",
+                       "evidencia.rechazada", "objetivo.avanzado", "objetivo.cumplido"],
+    "alva.capacitacion": ["sesion.programada", "sesion.completada", "sesion.cancelada", "constancia.emitida"],
+    "alva.distintivos": ["distintivo.evaluado", "distintivo.otorgado", "distintivo.renovado", "distintivo.revocado",
+                         "distintivo.vencido"],
+    "alva.notificaciones": ["notificacion.enviada", "notificacion.fallida"],
+}
+
+
+@pytest.mark.parametrize("topico,evento", [(t, e) for t, es in EVENTOS_DEL_DISENO.items() for e in es])
+def test_cada_evento_del_diseno_tiene_modelo_y_topico(topico, evento):
+    servicio = topico.removeprefix("alva.")
+    tipo = TIPOS[f"mx.alva.{servicio}.{evento}.v1"]
+    assert tipo.topico == topico
+    assert tipo.modelo.__doc__, "cada modelo explica qué significa"
+
+
+def test_los_esquemas_exportados_estan_al_dia():
+    # Si esta prueba falla: `make esquemas` y confirmar los archivos.
+    esperados = esquemas_json()
+    en_disco = {p.name: p.read_text(encoding="utf-8") for p in CARPETA.glob("*.json")}
+    assert set(en_disco) == set(esperados)
+    desactualizados = [n for n, e in esperados.items() if en_disco[n] != texto(e)]
+    assert not desactualizados
+
+
+def test_cada_campo_de_datos_esta_descrito_o_tipado():
+    esquema = json.loads((CARPETA / "mx.alva.ingreso.sesion.completada.v1.json").read_text())
+    assert esquema["$id"] == "urn:mx.alva:esquema:mx.alva.ingreso.sesion.completada.v1"
+    assert "asistentes" in esquema["required"]
+    assert esquema["properties"]["asistentes"]["minItems"] == 1
+
+
+def test_el_sobre_lleva_las_extensiones_de_alva():
+    evento = CloudEvent(source="/pruebas", type="mx.alva.ingreso.sesion.completada.v1", data={},
+                        institucion="imss-guanajuato", correlationid="c", causationid="k")
+    crudo = json.loads(evento.a_json())
+    assert crudo["specversion"] == "1.0"
+    assert {"id", "source", "type", "time", "institucion", "correlationid", "causationid"} <= set(crudo)
+    assert evento.llave == b"imss-guanajuato"
