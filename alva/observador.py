@@ -42,26 +42,34 @@ class Observador:
     async def cerrar(self) -> None:
         await self.lector.stop()
 
+    async def recibir(self, espera_s: float) -> list[tuple[str, CloudEvent]]:
+        """Lo que llegue en `espera_s`, ya anotado en `vistos`; lo que no es un CloudEvent se salta."""
+        nuevos = []
+        lotes = await self.lector.getmany(timeout_ms=max(1, int(espera_s * 1000)))
+        for registro in (r for rs in lotes.values() for r in rs):
+            try:
+                nuevos.append((registro.topic, CloudEvent.model_validate_json(registro.value)))
+            except ValueError:
+                continue
+        self.vistos += nuevos
+        return nuevos
+
     async def eventos(self, plazo_s: float, mientras: Callable[[], bool] = lambda: True,
                       ) -> AsyncIterator[tuple[str, CloudEvent]]:
         """(tópico, evento) según llegan, hasta el plazo o hasta que `mientras()` sea falso."""
         limite = time.monotonic() + plazo_s
         while (queda := limite - time.monotonic()) > 0 and mientras():
-            lotes = await self.lector.getmany(timeout_ms=int(min(queda, 0.5) * 1000))
-            for registro in (r for rs in lotes.values() for r in rs):
-                try:
-                    evento = CloudEvent.model_validate_json(registro.value)
-                except ValueError:
-                    continue
-                self.vistos.append((registro.topic, evento))
-                yield registro.topic, evento
+            for visto in await self.recibir(min(queda, 0.5)):
+                yield visto
 
     async def esperar(self, condicion: Callable[[CloudEvent], bool], plazo_s: float = 60) -> CloudEvent:
         """El primer evento (ya visto o por venir) que cumple la condición; TimeoutError si no llega."""
-        for _, evento in self.vistos:
-            if condicion(evento):
-                return evento
-        async for _, evento in self.eventos(plazo_s):
-            if condicion(evento):
-                return evento
-        raise asyncio.TimeoutError(f"ningún evento cumplió la condición en {plazo_s:g} s")
+        limite, revisados = time.monotonic() + plazo_s, 0
+        while True:
+            for _, evento in self.vistos[revisados:]:
+                if condicion(evento):
+                    return evento
+            revisados = len(self.vistos)
+            if (queda := limite - time.monotonic()) <= 0:
+                raise asyncio.TimeoutError(f"ningún evento cumplió la condición en {plazo_s:g} s")
+            await self.recibir(min(queda, 0.5))

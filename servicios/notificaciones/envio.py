@@ -54,19 +54,27 @@ def espera_reintento(intentos: int) -> float:
 async def entregar_pendientes(servicio) -> None:
     """Tarea de fondo del servicio: despierta con NOTIFY o cada segundo."""
     despertar = asyncio.Event()
+
+    def al_notificar(*_: object) -> None:
+        despertar.set()
+
     async with servicio.pool.acquire() as escucha:
-        await escucha.add_listener("entregas_notificaciones", lambda *_: despertar.set())
-        while True:
-            try:
-                while await entregar_lote(servicio):
+        await escucha.add_listener("entregas_notificaciones", al_notificar)
+        try:
+            while True:
+                try:
+                    while await entregar_lote(servicio):
+                        pass
+                except Exception:  # noqa: BLE001 - la tarea no muere; se reintenta en el siguiente turno
+                    log.exception("notificaciones: fallo al entregar")
+                try:
+                    await asyncio.wait_for(despertar.wait(), 1.0)
+                except TimeoutError:
                     pass
-            except Exception:  # noqa: BLE001 - la tarea no muere; se reintenta en el siguiente turno
-                log.exception("notificaciones: fallo al entregar")
-            try:
-                await asyncio.wait_for(despertar.wait(), 1.0)
-            except TimeoutError:
-                pass
-            despertar.clear()
+                despertar.clear()
+        finally:
+            if not escucha.is_closed():
+                await escucha.remove_listener("entregas_notificaciones", al_notificar)
 
 
 async def entregar_lote(servicio, cuantas: int = 20) -> int:

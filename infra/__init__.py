@@ -1,0 +1,1 @@
+"""Entorno local de ALVA: Kafka, PostgreSQL y buzón SMTP embebidos en loopback."""

@@ -1,0 +1,42 @@
+"""Los cuatro servicios en marcha, una sola vez por sesión de pruebas, contra Kafka y PostgreSQL reales."""
+
+from contextlib import AsyncExitStack
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from alva import escenario
+from esquemas.catalogo import TOPICOS_CANONICOS
+from esquemas.ingreso import topico_ingreso
+from plataforma.topicos import Topicos
+from tests.servicios import FABRICAS, arrancar
+
+INSTITUCIONES = (escenario.OTORGANTE, escenario.IMSS, "penjamo")
+
+
+@pytest.fixture(scope="session")
+async def plataforma(infra, buzon):
+    topicos = Topicos(infra.kafka)
+    await topicos.asegurar_canonicos()
+    for institucion in INSTITUCIONES:
+        await topicos.alta_institucion(institucion)
+    async with AsyncExitStack() as pila:
+        servicios = {n: await arrancar(pila, n, infra, smtp_puerto=buzon.puerto) for n in FABRICAS}
+        yield servicios
+
+
+@pytest.fixture(scope="session")
+async def productor(infra):
+    p = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture
+async def observador(infra, plataforma):
+    from alva.observador import Observador
+
+    o = await Observador.abrir(infra.kafka, [*TOPICOS_CANONICOS, *map(topico_ingreso, INSTITUCIONES)])
+    yield o
+    await o.cerrar()

@@ -1,0 +1,88 @@
+"""El consumo por lotes contra PostgreSQL real: reentregas sin efecto, venenos rechazados sin detener el lote."""
+
+import json
+import uuid
+from datetime import date
+
+import pytest
+
+from alva import escenario
+from esquemas import CONTENT_TYPE
+from esquemas.rechazos import EntradaRechazada
+from plataforma.bd import crear_pool, migrar
+from plataforma.consumo import Procesador
+from plataforma.nube import leer
+from servicios.convenios.app import crear_servicio
+from servicios.convenios.config import AjustesConvenios
+from tests.conftest import unico
+
+pytestmark = pytest.mark.integration
+
+ESQUEMA = "prueba_consumo"
+
+
+@pytest.fixture
+async def convenios(infra):
+    """Las reacciones del servicio de convenios en un esquema propio, sin relay que vacíe su outbox."""
+    servicio = crear_servicio(AjustesConvenios(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn))
+    pool = await crear_pool(infra.postgres_dsn, ESQUEMA, maximo=2)
+    await migrar(pool, ESQUEMA, servicio.carpeta_sql)
+    yield Procesador(ESQUEMA, servicio.reacciones, guardian_ingreso=True), pool
+    await pool.close()
+
+
+def _entrada(reporte, offset: int, valor: bytes | None = None):
+    return leer(reporte.topico, 0, offset, reporte.evento.llave, valor if valor is not None else reporte.evento.a_json(),
+                [("content-type", CONTENT_TYPE.encode())])
+
+
+async def _en_outbox(pool, convenio_id: str) -> list[dict]:
+    async with pool.acquire() as conn:
+        filas = await conn.fetch("SELECT valor FROM outbox WHERE convert_from(valor, 'UTF8') LIKE '%' || $1 || '%'", convenio_id)
+    return [json.loads(f["valor"]) for f in filas]
+
+
+async def test_un_evento_reentregado_no_cambia_nada(convenios):
+    procesador, pool = convenios
+    reporte = escenario.convenio(unico("reentrega"), date.today())
+    convenio_id = reporte.evento.data["convenio_id"]
+
+    assert await procesador.procesar_lote(pool, [_entrada(reporte, 1)]) == 1
+    # Kafka lo entrega otra vez (p. ej. tras un rebalanceo): mismo id, ningún efecto.
+    assert await procesador.procesar_lote(pool, [_entrada(reporte, 1)]) == 0
+    assert await procesador.procesar_lote(pool, [_entrada(reporte, 1), _entrada(reporte, 1)]) == 0
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM convenios WHERE convenio_id = $1", convenio_id) == 1
+    assert [e["type"] for e in await _en_outbox(pool, convenio_id)] == ["mx.alva.convenios.convenio.firmado.v1"]
+
+
+async def test_lo_ilegible_y_lo_invalido_se_rechazan_y_el_lote_sigue(convenios):
+    procesador, pool = convenios
+    bueno = escenario.convenio(unico("veneno"), date.today())
+    sin_objetivos = json.loads(bueno.evento.a_json())
+    sin_objetivos["id"] = str(uuid.uuid4())
+    sin_objetivos["data"]["objetivos"] = []
+    base = uuid.uuid4().int % 10**12  # posiciones nuevas: lo ilegible se recuerda por tópico, partición y offset
+    lote = [
+        _entrada(bueno, base, b"{esto no es json"),
+        _entrada(bueno, base + 1, json.dumps(sin_objetivos).encode()),
+        _entrada(bueno, base + 2),
+    ]
+    assert await procesador.procesar_lote(pool, lote) == 1 + 2 + 1  # rechazo+dlq, rechazo, convenio.firmado
+
+    async with pool.acquire() as conn:
+        filas = await conn.fetch(
+            "SELECT topico, valor, cabeceras FROM outbox WHERE topico IN ('alva.rechazos', $1) ORDER BY id DESC LIMIT 3",
+            bueno.topico + ".dlq")
+    rechazos = [EntradaRechazada.model_validate(json.loads(f["valor"])["data"]) for f in filas
+                if f["topico"] == "alva.rechazos"]
+    por_offset = {r.offset: r for r in rechazos}
+    assert por_offset[base].codigo == "json_invalido"
+    assert por_offset[base + 1].codigo == "esquema_invalido" and por_offset[base + 1].campo == "data.objetivos"
+    assert "objetivos" in por_offset[base + 1].motivo
+    dlq = [f for f in filas if f["topico"].endswith(".dlq")]
+    assert dlq and dlq[0]["valor"] == b"{esto no es json"
+    assert ["alva-error-codigo", "json_invalido"] in json.loads(dlq[0]["cabeceras"])
+    # Y el bueno, que venía detrás, se procesó.
+    firmados = await _en_outbox(pool, bueno.evento.data["convenio_id"])
+    assert "mx.alva.convenios.convenio.firmado.v1" in [e["type"] for e in firmados]
