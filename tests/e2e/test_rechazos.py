@@ -1,16 +1,19 @@
 """Lo ilegible y lo inválido vuelven como rechazos legibles, lo ilegible también a la DLQ, y el servicio sigue."""
 
 import json
+import time
 import uuid
 from datetime import date
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from alva import escenario
 from alva.observador import particiones_de
 from esquemas.convenios import ConvenioFirmado
 from esquemas.rechazos import EntradaRechazada
+from plataforma.topicos import Topicos
 from tests.conftest import unico
 from tests.e2e.test_cadena import de_tipo, enviar
 
@@ -72,3 +75,23 @@ async def test_una_institucion_no_reporta_por_otra(productor, observador):
         lambda e: e.type == EntradaRechazada.tipo and e.data["entrada_id"] == str(sesion.evento.id), 60)
     assert rechazo.data["codigo"] == "institucion_ajena"
     assert "penjamo" in rechazo.data["motivo"]
+
+
+async def test_una_institucion_recien_dada_de_alta_se_escucha_en_segundos(infra, productor, observador):
+    # Alta de una institución nueva: su tópico de ingreso nace ahora, con los servicios ya suscritos por patrón.
+    institucion = unico("alta")
+    topico = await Topicos(infra.kafka).alta_institucion(institucion)
+    try:
+        malo = await productor.send_and_wait(topico, b"hola", key=institucion.encode())
+        inicio = time.monotonic()
+        rechazo = await observador.esperar(
+            lambda e: e.type == EntradaRechazada.tipo and e.data["topico"] == topico and e.data["offset"] == malo.offset,
+            30)
+        # El refresco de metadatos es de 3 s (no los 5 min de aiokafka): el rechazo llega en segundos.
+        assert time.monotonic() - inicio < 15
+        assert rechazo.institucion == institucion
+    finally:
+        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
+        await admin.start()
+        await admin.delete_topics([topico, topico + ".dlq"])
+        await admin.close()
