@@ -24,19 +24,11 @@ class SesionProgramada(Evento):
     facilitador: str
 
 
-class SesionCompletada(Evento):
+class SesionCompletada(SesionProgramada):
     """Una sesión se impartió; trae a sus asistentes seudónimos."""
 
     tipo = "mx.alva.capacitacion.sesion.completada.v1"
 
-    sesion_id: Identificador
-    convenio_id: Identificador
-    institucion: Slug
-    tema: str
-    modalidad: Modalidad
-    fecha: date
-    horas: float
-    facilitador: str
     asistentes: list[AsistenteId]
 
 

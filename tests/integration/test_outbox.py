@@ -53,50 +53,51 @@ async def _parar(relay: Relay, tarea: asyncio.Task) -> None:
     await relay.productor.stop()
 
 
-async def test_el_relay_entrega_lo_confirmado_tras_reiniciarse(infra):
-    topico = f"alva.pruebas.{unico('outbox')}"
-    await Topicos(infra.kafka, particiones=1).asegurar([topico])
-    pool = await crear_pool(infra.postgres_dsn, ESQUEMA, maximo=4)
-    try:
-        await migrar(pool, ESQUEMA, Path("/nonexistent"))
-        # Con el relay en marcha, lo confirmado sale.
-        relay, tarea = await _relay(infra, pool)
-        await _encolar(pool, b"antes", topico=topico)
-        assert await _leer(infra, topico, 1) == [b"antes"]
-        await _parar(relay, tarea)
-
-        # Sin relay: una transacción confirma y otra se deshace.
-        await _encolar(pool, b"durante-1", b"durante-2", topico=topico)
-        await _encolar(pool, b"deshecho", topico=topico, confirmar=False)
-
-        # Un relay nuevo entrega lo confirmado, en orden, y nada de lo deshecho.
-        relay, tarea = await _relay(infra, pool)
-        await _encolar(pool, b"despues", topico=topico)
-        vistos = await _leer(infra, topico, 4)
-        await _parar(relay, tarea)
-        assert vistos == [b"antes", b"durante-1", b"durante-2", b"despues"]
-        async with pool.acquire() as conn:
-            assert await conn.fetchval("SELECT count(*) FROM outbox WHERE topico = $1", topico) == 0
-    finally:
-        await pool.close()
+@pytest.fixture
+async def pool(infra):
+    p = await crear_pool(infra.postgres_dsn, ESQUEMA, maximo=6)
+    await migrar(p, ESQUEMA, Path("/nonexistent"))
+    yield p
+    await p.close()
 
 
-async def test_solo_un_relay_publica_a_la_vez(infra):
-    topico = f"alva.pruebas.{unico('outbox')}"
-    await Topicos(infra.kafka, particiones=1).asegurar([topico])
-    pool = await crear_pool(infra.postgres_dsn, ESQUEMA, maximo=6)
-    try:
-        await migrar(pool, ESQUEMA, Path("/nonexistent"))
-        uno, tarea_uno = await _relay(infra, pool)
-        otro, tarea_otro = await _relay(infra, pool)
-        esperados = [f"m{i}".encode() for i in range(20)]
-        for valor in esperados:
-            await _encolar(pool, valor, topico=topico)
-        vistos = await _leer(infra, topico, 20)
-        await _parar(uno, tarea_uno)
-        await _parar(otro, tarea_otro)
-        # Todo llegó una vez y en orden: un relay tenía el candado consultivo, el otro esperaba de reserva.
-        assert vistos == esperados
-        assert sorted([uno.publicados, otro.publicados]) == [0, 20]
-    finally:
-        await pool.close()
+@pytest.fixture
+async def topico(infra):
+    nombre = f"alva.pruebas.{unico('outbox')}"
+    await Topicos(infra.kafka, particiones=1).asegurar([nombre])
+    return nombre
+
+
+async def test_el_relay_entrega_lo_confirmado_tras_reiniciarse(infra, pool, topico):
+    # Con el relay en marcha, lo confirmado sale.
+    relay, tarea = await _relay(infra, pool)
+    await _encolar(pool, b"antes", topico=topico)
+    assert await _leer(infra, topico, 1) == [b"antes"]
+    await _parar(relay, tarea)
+
+    # Sin relay: una transacción confirma y otra se deshace.
+    await _encolar(pool, b"durante-1", b"durante-2", topico=topico)
+    await _encolar(pool, b"deshecho", topico=topico, confirmar=False)
+
+    # Un relay nuevo entrega lo confirmado, en orden, y nada de lo deshecho.
+    relay, tarea = await _relay(infra, pool)
+    await _encolar(pool, b"despues", topico=topico)
+    vistos = await _leer(infra, topico, 4)
+    await _parar(relay, tarea)
+    assert vistos == [b"antes", b"durante-1", b"durante-2", b"despues"]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE topico = $1", topico) == 0
+
+
+async def test_solo_un_relay_publica_a_la_vez(infra, pool, topico):
+    uno, tarea_uno = await _relay(infra, pool)
+    otro, tarea_otro = await _relay(infra, pool)
+    esperados = [f"m{i}".encode() for i in range(20)]
+    for valor in esperados:
+        await _encolar(pool, valor, topico=topico)
+    vistos = await _leer(infra, topico, 20)
+    await _parar(uno, tarea_uno)
+    await _parar(otro, tarea_otro)
+    # Todo llegó una vez y en orden: un relay tenía el candado consultivo, el otro esperaba de reserva.
+    assert vistos == esperados
+    assert sorted([uno.publicados, otro.publicados]) == [0, 20]
