@@ -30,6 +30,7 @@ class SesionCompletada(SesionProgramada):
     tipo = "mx.alva.capacitacion.sesion.completada.v1"
 
     asistentes: list[AsistenteId]
+    version: int = Field(default=1, ge=1, description="Sube con cada corrección; la última versión es la que vale.")
 
 
 class SesionCancelada(Evento):

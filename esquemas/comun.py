@@ -48,6 +48,8 @@ class Evento(Modelo):
     """Base de las cargas (`data`) de evento; `tipo` es el `type` CloudEvents."""
 
     tipo: ClassVar[str]
+    # Campo → código de rechazo propio, cuando un error de esquema en ese campo merece un código más claro.
+    codigos_de_error: ClassVar[dict[str, str]] = {}
 
 
 class Modalidad(StrEnum):

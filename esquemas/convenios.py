@@ -45,6 +45,7 @@ class ConvenioCancelado(Evento):
     convenio_id: Identificador
     motivo: str
     fecha: date
+    por_vencimiento: bool = Field(default=False, description="Verdadero si terminó su vigencia, sin que nadie lo cancelara.")
 
 
 class EvidenciaRecibida(Evento):
@@ -71,7 +72,7 @@ class EvidenciaRechazada(Evento):
 
 
 class ObjetivoAvanzado(Evento):
-    """El valor de un objetivo cambió."""
+    """El valor de un objetivo cambió (también hacia abajo, tras una corrección)."""
 
     tipo = "mx.alva.convenios.objetivo.avanzado.v1"
 
@@ -80,10 +81,11 @@ class ObjetivoAvanzado(Evento):
     indicador: Indicador
     valor: float = Field(examples=[2])
     meta: float = Field(examples=[3])
+    cumplido: bool = Field(default=False, description="Si, con este valor, el objetivo está cumplido.")
 
 
 class ObjetivoCumplido(Evento):
-    """Un objetivo alcanzó su meta; se publica una sola vez por objetivo."""
+    """Un objetivo alcanzó su meta; una vez por cada vez que la alcanza, nunca por reentregas."""
 
     tipo = "mx.alva.convenios.objetivo.cumplido.v1"
 
@@ -93,3 +95,16 @@ class ObjetivoCumplido(Evento):
     valor: float
     meta: float
     fecha: date
+
+
+class ObjetivoRevertido(Evento):
+    """Un objetivo ya cumplido quedó debajo de su meta por una corrección; el evaluador decide qué significa."""
+
+    tipo = "mx.alva.convenios.objetivo.revertido.v1"
+
+    convenio_id: Identificador
+    objetivo_id: Identificador
+    indicador: Indicador
+    valor: float
+    meta: float
+    motivo: str = Field(examples=["Sesión IMSS-S3 cancelada"])

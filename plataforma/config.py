@@ -31,3 +31,5 @@ class Ajustes(BaseSettings):
     lote_espera_ms: int = Field(default=100, description="Cuánto espera el consumidor a completar un lote.")
     metadata_max_age_ms: int = Field(default=3000, description="Cada cuánto se descubren tópicos nuevos.")
     pool_max: int = 10
+    periodo_s: float = Field(default=30.0, description="Cada cuánto corren las transiciones por tiempo.")
+    pendientes_plazo_s: float = Field(default=86400.0, description="Cuánto espera una entrada a lo que le falta.")

@@ -1,4 +1,4 @@
-"""Consumo por lotes: un lote, una transacción; inbox, reacciones, rechazos y outbox juntos."""
+"""Consumo por lotes: un lote, una transacción; inbox, reacciones, rechazos, aplazados y outbox juntos."""
 
 import logging
 from collections.abc import Awaitable, Callable
@@ -14,7 +14,7 @@ from esquemas.comun import Evento
 from esquemas.ingreso import institucion_del_topico
 from plataforma import outbox
 from plataforma.nube import Entrada, describir_error, nuevo_evento
-from plataforma.rechazos import Rechazo, mensajes_de_rechazo
+from plataforma.rechazos import Aplazar, Rechazo, mensajes_de_rechazo
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ class Contexto:
 
     conn: asyncpg.Connection
     servicio: str
-    causa: CloudEvent
+    causa: CloudEvent | None  # None: una transición por el paso del tiempo, sin evento que la cause
     posicion: tuple[str, int, int] = ("", 0, 0)  # tópico, partición y offset de la entrada
+    procesador: "Procesador | None" = None
     salidas: list[outbox.Mensaje] = field(default_factory=list)
 
     @property
@@ -42,6 +43,11 @@ class Contexto:
         evento = nuevo_evento(datos, institucion=institucion, subject=subject, servicio=self.servicio, causa=self.causa)
         self.salidas.append(outbox.Mensaje.de_evento(topico_de(datos), evento))
         return evento
+
+    async def reanudar(self, clave: str) -> None:
+        """Procesa ahora, en esta transacción, lo que esperaba a `clave` (p. ej. `convenio:<id>`)."""
+        if self.procesador is not None:
+            self.salidas += await self.procesador.reanudar(self.conn, clave)
 
 
 Reaccion = Callable[[Contexto, Any], Awaitable[None]]
@@ -77,22 +83,28 @@ class Procesador:
                 return []
             return await self._rechazar(conn, entrada, Rechazo(entrada.error.codigo, entrada.error.motivo,
                                                                entrada.error.campo), ilegible=True)
-        evento = entrada.evento
-        reaccion = self.reacciones.get(evento.type)
+        reaccion = self.reacciones.get(entrada.evento.type)
         if reaccion is None:
-            if de_ingreso and self.guardian_ingreso and not self._es_reporte_conocido(evento.type):
+            if de_ingreso and self.guardian_ingreso and not _es_reporte(entrada.evento.type):
                 return await self._rechazar(conn, entrada, Rechazo(
-                    "tipo_desconocido", f"El tipo '{evento.type}' no es un reporte que ALVA reciba.", "type"))
+                    "tipo_desconocido", f"El tipo '{entrada.evento.type}' no es un reporte que ALVA reciba.", "type"))
             return []
         if not await _registrar_en_inbox(conn, entrada.clave_inbox):
             return []
+        return await self._reaccionar(conn, entrada, reaccion)
+
+    async def _reaccionar(self, conn: asyncpg.Connection, entrada: Entrada, reaccion: Reaccion) -> list[outbox.Mensaje]:
+        evento = entrada.evento
         try:
             datos = self._validar(entrada)
-            ctx = Contexto(conn, self.servicio, evento, (entrada.topico, entrada.particion, entrada.offset))
+            ctx = Contexto(conn, self.servicio, evento, (entrada.topico, entrada.particion, entrada.offset), self)
             async with conn.transaction():
                 await reaccion(ctx, datos)
             self.procesados += 1
             return ctx.salidas
+        except Aplazar as aplazo:
+            await _aparcar(conn, entrada, aplazo)
+            return []
         except Rechazo as rechazo:
             return await self._rechazar(conn, entrada, rechazo, en_inbox=True)
         except ERRORES_DE_INFRAESTRUCTURA:
@@ -103,6 +115,20 @@ class Procesador:
                 "error_interno", f"El servicio {self.servicio} no pudo procesar el evento ({type(e).__name__}); "
                 "quedó en la cola de mensajes muertos para revisarlo."), ilegible=True, en_inbox=True)
 
+    async def reanudar(self, conn: asyncpg.Connection, clave: str) -> list[outbox.Mensaje]:
+        salidas: list[outbox.Mensaje] = []
+        for entrada, _ in await _sacar_pendientes(conn, "clave = $1", clave):
+            salidas += await self._reaccionar(conn, entrada, self.reacciones[entrada.evento.type])
+        return salidas
+
+    async def rechazar_vencidos(self, conn: asyncpg.Connection, plazo_s: float) -> list[outbox.Mensaje]:
+        """Lo que esperó más del plazo se rechaza con el motivo por el que esperaba."""
+        salidas: list[outbox.Mensaje] = []
+        for entrada, rechazo in await _sacar_pendientes(conn, "recibido_en < now() - make_interval(secs => $1)",
+                                                         plazo_s):
+            salidas += mensajes_de_rechazo(entrada, rechazo, self.servicio, a_dlq=False)
+        return salidas
+
     def _validar(self, entrada: Entrada) -> Evento:
         evento = entrada.evento
         institucion = institucion_del_topico(entrada.topico)
@@ -110,14 +136,13 @@ class Procesador:
             raise Rechazo("institucion_ajena",
                           f"El evento dice venir de '{evento.institucion}' pero llegó por el tópico de "
                           f"'{institucion}'; cada institución sólo reporta por su propio tópico.", "institucion")
+        modelo = TIPOS[evento.type].modelo
         try:
-            return TIPOS[evento.type].modelo.model_validate(evento.data)
+            return modelo.model_validate(evento.data)
         except ValidationError as e:
             campo, motivo = describir_error(e, "data")
-            raise Rechazo("esquema_invalido", f"Los datos no cumplen el esquema {evento.type}: {motivo}", campo) from e
-
-    def _es_reporte_conocido(self, tipo: str) -> bool:
-        return tipo in TIPOS and TIPOS[tipo].topico is None
+            codigo = modelo.codigos_de_error.get(campo.removeprefix("data."), "esquema_invalido")
+            raise Rechazo(codigo, f"Los datos no cumplen el esquema {evento.type}: {motivo}", campo) from e
 
     async def _rechazar(self, conn, entrada: Entrada, rechazo: Rechazo, *, ilegible: bool = False,
                         en_inbox: bool = False) -> list[outbox.Mensaje]:
@@ -129,7 +154,33 @@ class Procesador:
         return mensajes_de_rechazo(entrada, rechazo, self.servicio, a_dlq=ilegible)
 
 
+def _es_reporte(tipo: str) -> bool:
+    return tipo in TIPOS and TIPOS[tipo].topico is None
+
+
 async def _registrar_en_inbox(conn: asyncpg.Connection, clave: str) -> bool:
     """Falso si ya se había procesado: una reentrega no cambia nada."""
     return await conn.fetchval(
         "INSERT INTO inbox (evento_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true", clave) is not None
+
+
+async def _aparcar(conn: asyncpg.Connection, entrada: Entrada, aplazo: Aplazar) -> None:
+    await conn.execute(
+        """INSERT INTO pendientes (clave, codigo, motivo, evento, topico, particion, "offset")
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        aplazo.clave, aplazo.codigo, aplazo.motivo, entrada.evento.model_dump_json(), entrada.topico,
+        entrada.particion, entrada.offset,
+    )
+
+
+async def _sacar_pendientes(conn: asyncpg.Connection, condicion: str, valor) -> list[tuple[Entrada, Rechazo]]:
+    """Los saca en el orden en que llegaron, cada uno con el rechazo que le tocaría si ya no puede esperar."""
+    filas = await conn.fetch(
+        f"""DELETE FROM pendientes WHERE id IN (SELECT id FROM pendientes WHERE {condicion} ORDER BY id FOR UPDATE)
+            RETURNING id, codigo, motivo, evento, topico, particion, "offset" """, valor)
+    entradas = []
+    for f in sorted(filas, key=lambda f: f["id"]):
+        evento = CloudEvent.model_validate_json(f["evento"])
+        entrada = Entrada(f["topico"], f["particion"], f["offset"], evento.llave, evento.a_json(), (), evento=evento)
+        entradas.append((entrada, Rechazo(f["codigo"], f["motivo"])))
+    return entradas

@@ -15,6 +15,17 @@ class Rechazo(Exception):
         self.codigo, self.motivo, self.campo = codigo, motivo, campo
 
 
+class Aplazar(Exception):
+    """Aún falta algo que debe llegar (`clave`, p. ej. `convenio:<id>`): la entrada espera en vez de rechazarse.
+
+    Si no llega en el plazo, se rechaza con este código y motivo.
+    """
+
+    def __init__(self, clave: str, codigo: str, motivo: str) -> None:
+        super().__init__(motivo)
+        self.clave, self.codigo, self.motivo = clave, codigo, motivo
+
+
 def mensajes_de_rechazo(entrada: Entrada, rechazo: Rechazo, servicio: str, *, a_dlq: bool) -> list[outbox.Mensaje]:
     evento = entrada.evento
     datos = EntradaRechazada(

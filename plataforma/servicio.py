@@ -15,6 +15,7 @@ from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
 from plataforma.nube import Entrada, decodificar_lote, parsear_lote
 from plataforma.outbox import Relay, crear_productor
+from plataforma.periodico import PENDIENTES
 from plataforma.topicos import Topicos
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class Servicio:
         await productor.start()
         self.relay = Relay(self.pool, self.nombre, productor, asegurar_topicos=self.topicos.asegurar)
         self._fondo = [asyncio.create_task(self.relay.correr(), name=f"{self.nombre}-relay")]
-        self._fondo += [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in self.tareas]
+        tareas = [PENDIENTES, *self.tareas]
+        self._fondo += [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in tareas]
 
     async def detener(self) -> None:
         for tarea in self._fondo:

@@ -18,31 +18,37 @@ class PostgresCapacitacion:
             c.convenio_id, c.institucion, c.vigencia_inicio, c.vigencia_fin, c.estado,
         )
 
+    async def cambiar_estado_convenio(self, convenio_id: str, estado: str) -> None:
+        await self.conn.execute("UPDATE convenios SET estado = $2 WHERE convenio_id = $1", convenio_id, estado)
+
     async def convenio(self, convenio_id: str) -> ConvenioConocido | None:
         fila = await self.conn.fetchrow("SELECT * FROM convenios WHERE convenio_id = $1", convenio_id)
         return ConvenioConocido(**dict(fila)) if fila else None
 
-    async def huella_de_sesion(self, institucion: str, sesion_id: str) -> str | None:
-        return await self.conn.fetchval(
-            "SELECT huella FROM sesiones WHERE institucion = $1 AND sesion_id = $2", institucion, sesion_id)
+    async def sesion(self, institucion: str, sesion_id: str) -> asyncpg.Record | None:
+        return await self.conn.fetchrow(
+            "SELECT * FROM sesiones WHERE institucion = $1 AND sesion_id = $2 FOR UPDATE", institucion, sesion_id)
 
     async def guardar_sesion(self, institucion: str, sesion_id: str, convenio_id: str, estado: str, huella: str,
-                             contenido: dict, constancias: list[tuple[str, str]]) -> None:
+                             contenido: dict, version: int = 1) -> None:
         await self.conn.execute(
-            "INSERT INTO sesiones VALUES ($1, $2, $3, $4, $5, $6)",
-            institucion, sesion_id, convenio_id, estado, huella, json.dumps(contenido),
-        )
-        await self.conn.executemany(
-            "INSERT INTO constancias VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [(cid, institucion, sesion_id, asistente) for cid, asistente in constancias],
+            """INSERT INTO sesiones (institucion, sesion_id, convenio_id, estado, huella, contenido, version)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (institucion, sesion_id)
+               DO UPDATE SET estado = $4, huella = $5, contenido = $6, version = $7""",
+            institucion, sesion_id, convenio_id, estado, huella, json.dumps(contenido), version,
         )
 
-    async def apartar(self, convenio_id: str, evento_json: str, topico: str, particion: int, offset: int) -> None:
-        await self.conn.execute(
-            'INSERT INTO pendientes (convenio_id, evento, topico, particion, "offset") VALUES ($1, $2, $3, $4, $5)',
-            convenio_id, evento_json, topico, particion, offset,
-        )
+    async def cancelar_sesion(self, institucion: str, sesion_id: str) -> None:
+        await self.conn.execute("UPDATE sesiones SET estado = 'cancelada' WHERE institucion = $1 AND sesion_id = $2",
+                                institucion, sesion_id)
 
-    async def sacar_pendientes(self, convenio_id: str) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            'DELETE FROM pendientes WHERE convenio_id = $1 RETURNING evento, topico, particion, "offset"', convenio_id)
+    async def constancias_nuevas(self, institucion: str, sesion_id: str, constancias: list[tuple[str, str]]) -> set[str]:
+        """Registra las constancias y devuelve los ids de las que no existían."""
+        filas = await self.conn.fetch(
+            """INSERT INTO constancias
+               SELECT c.id, $1, $2, c.asistente FROM unnest($3::text[], $4::text[]) AS c(id, asistente)
+               ON CONFLICT DO NOTHING RETURNING constancia_id""",
+            institucion, sesion_id, [c for c, _ in constancias], [a for _, a in constancias],
+        )
+        return {f["constancia_id"] for f in filas}

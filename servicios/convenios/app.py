@@ -2,12 +2,16 @@
 
 from pathlib import Path
 
+from plataforma.periodico import periodica
 from plataforma.servicio import Servicio
+from servicios.convenios.casos_de_uso import vencer_convenios
 from servicios.convenios.config import AjustesConvenios
 from servicios.convenios.suscriptores import PATRON, reacciones
+
+VENCIMIENTOS = periodica("vencimientos", lambda a: a.periodo_s, vencer_convenios)
 
 
 def crear_servicio(ajustes: AjustesConvenios | None = None) -> Servicio:
     ajustes = ajustes or AjustesConvenios()
     return Servicio("convenios", PATRON, reacciones(ajustes), Path(__file__).parent / "sql", ajustes,
-                    guardian_ingreso=True)
+                    guardian_ingreso=True, tareas=[VENCIMIENTOS])

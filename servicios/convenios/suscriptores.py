@@ -2,10 +2,17 @@
 
 from functools import partial
 
-from esquemas.capacitacion import SesionCompletada
-from esquemas.catalogo import tipo_de
-from esquemas.ingreso import PATRON_TOPICO, ReporteConvenioFirmado
-from servicios.convenios import casos_de_uso
+from esquemas.capacitacion import SesionCancelada, SesionCompletada
+from esquemas.ingreso import (
+    PATRON_TOPICO,
+    ReporteActividad,
+    ReporteConvenioCancelado,
+    ReporteConvenioFirmado,
+    ReporteConvenioModificado,
+    ReporteEvidenciaEnviada,
+    ReporteEvidenciaRevisada,
+)
+from servicios.convenios import avance, casos_de_uso
 from servicios.convenios.config import AjustesConvenios
 
 PATRON = rf"^(?:{PATRON_TOPICO}|alva\.capacitacion)$"
@@ -13,6 +20,12 @@ PATRON = rf"^(?:{PATRON_TOPICO}|alva\.capacitacion)$"
 
 def reacciones(ajustes: AjustesConvenios) -> dict:
     return {
-        tipo_de(ReporteConvenioFirmado).nombre: partial(casos_de_uso.registrar_convenio, otorgantes=ajustes.otorgantes),
-        tipo_de(SesionCompletada).nombre: casos_de_uso.contar_sesion,
+        ReporteConvenioFirmado.tipo: partial(casos_de_uso.registrar_convenio, otorgantes=ajustes.otorgantes),
+        ReporteConvenioModificado.tipo: casos_de_uso.modificar_convenio,
+        ReporteConvenioCancelado.tipo: casos_de_uso.cancelar_convenio,
+        ReporteActividad.tipo: avance.registrar_actividad,
+        ReporteEvidenciaEnviada.tipo: avance.recibir_evidencia,
+        ReporteEvidenciaRevisada.tipo: avance.revisar_evidencia,
+        SesionCompletada.tipo: avance.contar_sesion,
+        SesionCancelada.tipo: avance.descontar_sesion,
     }

@@ -5,29 +5,74 @@ from datetime import date
 import pytest
 
 from servicios.capacitacion.dominio import ConvenioConocido, huella, id_constancia
-from servicios.convenios.dominio import Objetivo, Sesion, unidades_de_sesion
+from esquemas.comun import Indicador
+from servicios.convenios.dominio import (
+    INDICADORES,
+    Actividad,
+    EvidenciaAprobada,
+    Objetivo,
+    Sesion,
+    aporte,
+    problema_de_modificacion,
+)
 from servicios.distintivos.dominio import ObjetivoVisto, ReglasPrograma, evaluar, sumar_meses, vigencia
 
 pytestmark = pytest.mark.unit
 
 SESION = Sesion("S1", "Herramientas para la Igualdad", "virtual", date(2025, 4, 10), 2.5, ("emp-1", "emp-2"))
+CAMPANA = Actividad("A1", "campanas_realizadas", 1, date(2025, 11, 25), "Día Naranja", "presencial")
+ASESORIAS = Actividad("A2", "asesorias_brindadas", 35, date(2025, 6, 1))
+MATERIAL = Actividad("A3", "material_distribuido", 500, date(2025, 6, 1))
+PROTOCOLO = EvidenciaAprobada("E1", "o", date(2025, 7, 1))
+
+# Cada indicador: qué aporta cada clase de hecho (sesión, campaña, asesorías, material, evidencia del objetivo "o").
+APORTES = {
+    "personas_capacitadas": {SESION: [("persona:emp-1", 1), ("persona:emp-2", 1)]},
+    "sesiones_impartidas": {SESION: [("sesion:S1", 1)]},
+    "horas_capacitacion": {SESION: [("sesion:S1", 2.5)]},
+    "constancias_emitidas": {SESION: [("constancia:S1:emp-1", 1), ("constancia:S1:emp-2", 1)]},
+    "campanas_realizadas": {CAMPANA: [("actividad:A1", 1)]},
+    "asesorias_brindadas": {ASESORIAS: [("actividad:A2", 35)]},
+    "material_distribuido": {MATERIAL: [("actividad:A3", 500)]},
+    "protocolo_actualizado": {PROTOCOLO: [("evidencia:E1", 1)]},
+    "mecanismo_cooperacion": {PROTOCOLO: [("evidencia:E1", 1)]},
+    "difusion_servicios": {PROTOCOLO: [("evidencia:E1", 1)]},
+}
 
 
-@pytest.mark.parametrize("indicador,esperado", [
-    ("personas_capacitadas", [("persona:emp-1", 1), ("persona:emp-2", 1)]),
-    ("sesiones_impartidas", [("sesion:S1", 1)]),
-    ("horas_capacitacion", [("sesion:S1", 2.5)]),
-    ("constancias_emitidas", [("constancia:S1:emp-1", 1), ("constancia:S1:emp-2", 1)]),
-    ("asesorias_brindadas", []),
-])
-def test_lo_que_una_sesion_aporta_a_cada_indicador(indicador, esperado):
-    assert unidades_de_sesion(Objetivo("o", indicador, 10), SESION) == esperado
+def test_cada_indicador_del_esquema_tiene_su_medida():
+    assert set(INDICADORES) == {i.value for i in Indicador} == set(APORTES)
+
+
+@pytest.mark.parametrize("indicador", sorted(APORTES))
+def test_lo_que_cada_hecho_aporta_a_cada_indicador(indicador):
+    objetivo = Objetivo("o", indicador, 10)
+    for hecho in (SESION, CAMPANA, ASESORIAS, MATERIAL, PROTOCOLO):
+        assert aporte(objetivo, hecho) == APORTES[indicador].get(hecho, [])
+
+
+def test_personas_distintas_y_evidencia_de_otro_objetivo():
+    # La misma persona en dos sesiones aporta la misma unidad: el valor la cuenta una vez.
+    otra = Sesion("S2", "Protocolo Alba", "presencial", date(2025, 5, 1), 2, ("emp-2", "emp-3"))
+    unidades = {u for h in (SESION, otra) for u, _ in aporte(Objetivo("o", "personas_capacitadas", 3), h)}
+    assert unidades == {"persona:emp-1", "persona:emp-2", "persona:emp-3"}
+    assert aporte(Objetivo("otro", "protocolo_actualizado", 1), PROTOCOLO) == []
 
 
 def test_los_filtros_de_tema_y_modalidad():
-    assert unidades_de_sesion(Objetivo("o", "sesiones_impartidas", 1, tema="herramientas  para la IGUALDAD"), SESION)
-    assert not unidades_de_sesion(Objetivo("o", "sesiones_impartidas", 1, modalidad="presencial"), SESION)
-    assert not unidades_de_sesion(Objetivo("o", "sesiones_impartidas", 1, tema="Protocolo Alba"), SESION)
+    assert aporte(Objetivo("o", "sesiones_impartidas", 1, tema="herramientas  para la IGUALDAD"), SESION)
+    assert not aporte(Objetivo("o", "sesiones_impartidas", 1, modalidad="presencial"), SESION)
+    assert not aporte(Objetivo("o", "sesiones_impartidas", 1, tema="Protocolo Alba"), SESION)
+    assert aporte(Objetivo("o", "campanas_realizadas", 1, modalidad="presencial"), CAMPANA)
+    assert not aporte(Objetivo("o", "campanas_realizadas", 1, tema="Otra campaña"), CAMPANA)
+
+
+def test_un_objetivo_cumplido_no_se_quita_ni_se_cambia():
+    cumplido = Objetivo("a", "sesiones_impartidas", 3, valor=3, cumplido=True)
+    pendiente = Objetivo("b", "personas_capacitadas", 10, valor=4)
+    assert problema_de_modificacion([cumplido, pendiente], [cumplido, Objetivo("b", "personas_capacitadas", 20)]) is None
+    assert problema_de_modificacion([cumplido, pendiente], [pendiente])[0] == "objetivo_ya_cumplido"
+    assert problema_de_modificacion([cumplido], [Objetivo("a", "sesiones_impartidas", 5)])[0] == "objetivo_ya_cumplido"
 
 
 def test_un_convenio_dice_por_que_no_admite_una_sesion():

@@ -23,15 +23,3 @@ CREATE TABLE constancias (
     sesion_id     text NOT NULL,
     asistente     text NOT NULL
 );
-
--- Reportes que llegaron antes que su convenio: esperan aquí, no se rechazan.
-CREATE TABLE pendientes (
-    id          bigserial PRIMARY KEY,
-    convenio_id text NOT NULL,
-    evento      jsonb NOT NULL,
-    topico      text NOT NULL,
-    particion   int NOT NULL,
-    "offset"    bigint NOT NULL,
-    recibido_en timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX pendientes_convenio ON pendientes (convenio_id);

@@ -1,0 +1,1 @@
+ALTER TABLE sesiones ADD COLUMN version int NOT NULL DEFAULT 1;
