@@ -47,20 +47,21 @@ def convenio(corrida: str, hoy: date) -> Reporte:
         ],
         contactos=[Contacto(nombre="Coordinación de Igualdad y Género, IMSS Guanajuato", email=CORREO_IMSS)],
     )
-    return _reporte(OTORGANTE, datos, "/instituciones/prodheg/convenios")
+    return reporte(OTORGANTE, datos)
 
 
 def sesiones(corrida: str, hoy: date) -> list[Reporte]:
     return [
-        _reporte(IMSS, ReporteSesionCompletada(
+        reporte(IMSS, ReporteSesionCompletada(
             sesion_id=f"IMSS-GTO-{corrida}-S{n}", convenio_id=f"ALVA-GTO-IMSS-{corrida}", tema=tema,
             modalidad=modalidad, fecha=hoy, horas=horas, facilitador="PRODHEG, Dirección de Capacitación",
             asistentes=asistentes,
-        ), "/instituciones/imss-guanajuato/capacitacion")
+        ))
         for n, (tema, modalidad, horas, asistentes) in enumerate(SESIONES, start=1)
     ]
 
 
-def _reporte(institucion: str, datos, source: str) -> Reporte:
-    evento = nuevo_evento(datos, institucion=institucion, servicio="", source=source, subject=None)
+def reporte(institucion: str, datos) -> Reporte:
+    """Un reporte como lo enviaría el sistema de la institución, listo para su tópico de ingreso."""
+    evento = nuevo_evento(datos, institucion=institucion, servicio="", source=f"/instituciones/{institucion}/sistema")
     return Reporte(topico_ingreso(institucion), evento)

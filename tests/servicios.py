@@ -21,7 +21,9 @@ FABRICAS = {
 
 def ajustes_de(nombre: str, infra, smtp_puerto: int | None = None, **extra):
     fabrica, clase = FABRICAS[nombre]
-    campos = dict(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, lote_espera_ms=50, **extra)
+    # Las transiciones por tiempo corren cada medio segundo para que las pruebas no esperen.
+    campos = dict(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, lote_espera_ms=50,
+                  periodo_s=0.5, **extra)
     if smtp_puerto:
         campos.update(smtp_host="127.0.0.1", smtp_puerto=smtp_puerto)
     return clase(**campos)

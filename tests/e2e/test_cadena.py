@@ -9,19 +9,10 @@ from esquemas.capacitacion import SesionCompletada
 from esquemas.convenios import ConvenioFirmado, ObjetivoCumplido
 from esquemas.distintivos import DistintivoOtorgado
 from esquemas.notificaciones import NotificacionEnviada
-from plataforma.nube import cabeceras_kafka
 from tests.conftest import unico
+from tests.e2e.ayudas import de_tipo, enviar
 
 pytestmark = pytest.mark.e2e
-
-
-async def enviar(productor, reporte, valor: bytes | None = None) -> None:
-    await productor.send_and_wait(reporte.topico, valor if valor is not None else reporte.evento.a_json(),
-                                  key=reporte.evento.llave, headers=cabeceras_kafka(reporte.evento))
-
-
-def de_tipo(modelo, **datos):
-    return lambda e: e.type == modelo.tipo and all(e.data.get(k) == v for k, v in datos.items())
 
 
 async def test_la_cadena_otorga_el_distintivo_y_el_imss_recibe_su_correo(productor, observador, buzon):

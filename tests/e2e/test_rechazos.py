@@ -15,7 +15,7 @@ from esquemas.convenios import ConvenioFirmado
 from esquemas.rechazos import EntradaRechazada
 from plataforma.topicos import Topicos
 from tests.conftest import unico
-from tests.e2e.test_cadena import de_tipo, enviar
+from tests.e2e.ayudas import de_tipo, enviar
 
 pytestmark = pytest.mark.e2e
 
