@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 from esquemas.catalogo import TIPOS
+from esquemas.ejemplos import ejemplos
 from esquemas.sobre import CloudEvent
 
 CARPETA = Path(__file__).parent / "json"
+CARPETA_EJEMPLOS = Path(__file__).parent / "ejemplos"
 
 
 def esquemas_json() -> dict[str, dict]:
@@ -28,15 +30,24 @@ def texto(esquema: dict) -> str:
     return json.dumps(esquema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    CARPETA.mkdir(exist_ok=True)
-    nuevos = esquemas_json()
-    for viejo in CARPETA.glob("*.json"):
-        if viejo.name not in nuevos:
+def ejemplos_json() -> dict[str, dict]:
+    """Nombre de archivo → un reporte de ejemplo completo (CloudEvent)."""
+    return {f"{tipo}.json": e.model_dump(mode="json", exclude_none=True) for tipo, e in ejemplos().items()}
+
+
+def escribir(carpeta: Path, archivos: dict[str, dict]) -> None:
+    carpeta.mkdir(exist_ok=True)
+    for viejo in carpeta.glob("*.json"):
+        if viejo.name not in archivos:
             viejo.unlink()
-    for nombre, esquema in nuevos.items():
-        (CARPETA / nombre).write_text(texto(esquema), encoding="utf-8")
-    print(f"{len(nuevos)} esquemas en {CARPETA}", file=sys.stderr)
+    for nombre, contenido in archivos.items():
+        (carpeta / nombre).write_text(texto(contenido), encoding="utf-8")
+    print(f"{len(archivos)} archivos en {carpeta}", file=sys.stderr)
+
+
+def main() -> int:
+    escribir(CARPETA, esquemas_json())
+    escribir(CARPETA_EJEMPLOS, ejemplos_json())
     return 0
 
 

@@ -86,3 +86,44 @@ async def test_lo_ilegible_y_lo_invalido_se_rechazan_y_el_lote_sigue(convenios):
     # Y el bueno, que venía detrás, se procesó.
     firmados = await _en_outbox(pool, bueno.evento.data["convenio_id"])
     assert "mx.alva.convenios.convenio.firmado.v1" in [e["type"] for e in firmados]
+
+
+@pytest.fixture
+async def capacitacion(infra):
+    """Las reacciones de capacitación en un esquema propio."""
+    from servicios.capacitacion.app import crear_servicio as crear
+    from servicios.capacitacion.config import AjustesCapacitacion
+
+    servicio = crear(AjustesCapacitacion(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn))
+    pool = await crear_pool(infra.postgres_dsn, "prueba_pendientes", maximo=2)
+    await migrar(pool, "prueba_pendientes", servicio.carpeta_sql)
+    yield Procesador("prueba_pendientes", servicio.reacciones), pool
+    await pool.close()
+
+
+async def test_un_reporte_que_espera_a_su_convenio_se_reanuda_o_se_rechaza_al_vencer_el_plazo(capacitacion):
+    procesador, pool = capacitacion
+    hoy = date.today()
+    # Dos corridas: en una el convenio llega; en la otra nunca llega.
+    llega, nunca = unico("llega"), unico("nunca")
+    sesiones = {corrida: escenario.sesiones(corrida, hoy)[0] for corrida in (llega, nunca)}
+    for sesion in sesiones.values():
+        assert await procesador.procesar_lote(pool, [_entrada(sesion, uuid.uuid4().int % 10**9)]) == 0
+
+    # Llega el convenio de la primera (como lo publica convenios): la sesión que esperaba se procesa.
+    firmado = escenario.convenio(llega, hoy).evento
+    canonico = firmado.model_copy(update={
+        "type": "mx.alva.convenios.convenio.firmado.v1", "id": uuid.uuid4(), "institucion": escenario.IMSS})
+    entrada = leer("alva.convenios", 0, uuid.uuid4().int % 10**9, None, canonico.a_json(), [])
+    await procesador.procesar_lote(pool, [entrada])
+    async with pool.acquire() as conn:
+        reanudada = await conn.fetchval("SELECT estado FROM sesiones WHERE sesion_id = $1", f"IMSS-GTO-{llega}-S1")
+        assert reanudada == "completada"
+        # La otra sigue esperando; vencido el plazo, se rechaza con el motivo por el que esperaba.
+        async with conn.transaction():
+            salidas = await procesador.rechazar_vencidos(conn, 0)
+    rechazos = {r["data"]["entrada_id"]: r["data"] for r in (json.loads(m.valor) for m in salidas)}
+    assert str(sesiones[llega].evento.id) not in rechazos
+    nuestro = rechazos[str(sesiones[nunca].evento.id)]
+    assert nuestro["codigo"] == "convenio_desconocido"
+    assert "no está registrado" in nuestro["motivo"]

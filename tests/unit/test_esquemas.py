@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from esquemas import TIPOS, CloudEvent
-from esquemas.exportar import CARPETA, esquemas_json, texto
+from esquemas.exportar import CARPETA, CARPETA_EJEMPLOS, ejemplos_json, esquemas_json, texto
 
 pytestmark = pytest.mark.unit
 
@@ -50,3 +51,30 @@ def test_el_sobre_lleva_las_extensiones_de_alva():
     assert crudo["specversion"] == "1.0"
     assert {"id", "source", "type", "time", "institucion", "correlationid", "causationid"} <= set(crudo)
     assert evento.llave == b"imss-guanajuato"
+
+
+def test_hay_un_ejemplo_al_dia_de_cada_reporte_de_ingreso():
+    reportes = {t.nombre for t in TIPOS.values() if t.topico is None}
+    esperados = ejemplos_json()
+    assert {n.removesuffix(".json") for n in esperados} == reportes
+    for nombre, ejemplo in esperados.items():
+        assert (CARPETA_EJEMPLOS / nombre).read_text(encoding="utf-8") == texto(ejemplo), f"`make esquemas`: {nombre}"
+
+
+@pytest.mark.parametrize("nombre", sorted(p.name for p in CARPETA_EJEMPLOS.glob("*.json")))
+def test_cada_ejemplo_valida_con_los_esquemas_json_exportados(nombre):
+    # Lo que haría el sistema de una institución en otro lenguaje: validar con los archivos, no con pydantic.
+    ejemplo = json.loads((CARPETA_EJEMPLOS / nombre).read_text(encoding="utf-8"))
+    sobre = json.loads((CARPETA / "cloudevent.json").read_text(encoding="utf-8"))
+    datos = json.loads((CARPETA / nombre).read_text(encoding="utf-8"))
+    Draft202012Validator(sobre).validate(ejemplo)
+    Draft202012Validator(datos).validate(ejemplo["data"])
+
+
+def test_el_esquema_json_rechaza_lo_que_el_servicio_rechazaria():
+    datos = json.loads((CARPETA / "mx.alva.ingreso.sesion.completada.v1.json").read_text(encoding="utf-8"))
+    ejemplo = json.loads((CARPETA_EJEMPLOS / "mx.alva.ingreso.sesion.completada.v1.json").read_text(encoding="utf-8"))
+    malos = [{**ejemplo["data"], "asistentes": []}, {**ejemplo["data"], "asistentes": ["Ana López"]},
+             {**ejemplo["data"], "horas": 0}, {**ejemplo["data"], "campo_inventado": 1}]
+    for malo in malos:
+        assert list(Draft202012Validator(datos).iter_errors(malo)), malo
