@@ -5,9 +5,15 @@ from typing import Any
 
 from pydantic import Field
 
-from esquemas.comun import Evento, Identificador, Slug, Vigencia
+from esquemas.comun import Evento, Identificador, Modelo, Slug, Vigencia
 
 TOPICO = "alva.distintivos"
+
+
+class RequisitoEvaluado(Modelo):
+    nombre: str = Field(examples=["Al menos 30 % de las sesiones presenciales"])
+    cumplido: bool
+    detalle: str = Field(examples=["67% de 30%"])
 
 
 class DistintivoEvaluado(Evento):
@@ -18,9 +24,11 @@ class DistintivoEvaluado(Evento):
     convenio_id: Identificador
     programa: str
     institucion: Slug
-    cumplidos: list[str] = Field(examples=[["capacitar-personal"]])
+    cumplidos: list[str] = Field(examples=[["Objetivo: Capacitar a 10 personas"]])
     faltantes: list[str] = Field(examples=[[]])
     elegible: bool
+    reglas_version: int | None = None
+    requisitos: list[RequisitoEvaluado] = Field(default_factory=list, description="Cada requisito con su avance.")
 
 
 class DistintivoOtorgado(Evento):
@@ -39,6 +47,9 @@ class DistintivoOtorgado(Evento):
     vigencia: Vigencia
     criterios: list[str] = Field(description="Lo que se cumplió para otorgarlo, en palabras.")
     credencial: dict[str, Any] | None = Field(default=None, description="Credencial verificable (Open Badges 3.0).")
+    credencial_jwt: str | None = Field(default=None, description="La misma credencial, firmada (VC-JWT, EdDSA).")
+    reglas_version: int | None = None
+    anterior_id: str | None = Field(default=None, description="El distintivo que éste renueva, si lo hay.")
 
 
 class DistintivoRenovado(Evento):
@@ -73,3 +84,15 @@ class DistintivoVencido(Evento):
     convenio_id: Identificador
     institucion: Slug
     fecha: date
+
+
+class ListaEstadoPublicada(Evento):
+    """La lista de estado (Bitstring Status List) de un programa, firmada; cambia con cada revocación."""
+
+    tipo = "mx.alva.distintivos.lista_estado.publicada.v1"
+
+    programa: str
+    otorgante: Slug
+    url: str = Field(description="El `statusListCredential` que citan las credenciales.")
+    credencial_jwt: str
+    revocados: int

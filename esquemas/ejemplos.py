@@ -10,6 +10,7 @@ from esquemas.ingreso import (
     ReporteConvenioCancelado,
     ReporteConvenioFirmado,
     ReporteConvenioModificado,
+    ReporteDistintivoRevocado,
     ReporteEvidenciaEnviada,
     ReporteEvidenciaRevisada,
     ReporteSesionCancelada,
@@ -75,6 +76,8 @@ REPORTES: list[tuple[str, Evento]] = [
         documento="sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")),
     (PRODHEG, ReporteEvidenciaRevisada(evidencia_id="EV-DIFUSION-01", convenio_id=CONVENIO, objetivo_id="difusion",
                                        dictamen="rechazada", motivo="Falta la lista de unidades médicas con fechas")),
+    (PRODHEG, ReporteDistintivoRevocado(distintivo_id="8a6f2f4e-1f7a-5b8e-9c61-2d4b7e0f3a19",
+                                        motivo="Se acreditó un incumplimiento grave del convenio")),
 ]
 
 

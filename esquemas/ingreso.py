@@ -171,3 +171,12 @@ class ReporteEvidenciaRevisada(Evento):
         if self.dictamen is Dictamen.rechazada and not (self.motivo or "").strip():
             raise ValueError("un rechazo lleva motivo")
         return self
+
+
+class ReporteDistintivoRevocado(Evento):
+    """Una persona operadora del otorgante revoca un distintivo, con motivo."""
+
+    tipo = "mx.alva.ingreso.distintivo.revocado.v1"
+
+    distintivo_id: str = Field(min_length=8, max_length=80)
+    motivo: str = Field(min_length=3, max_length=1000, examples=["Incumplimiento grave del convenio"])

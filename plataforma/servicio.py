@@ -34,6 +34,7 @@ class Servicio:
     ajustes: Ajustes
     guardian_ingreso: bool = False
     tareas: list[Tarea] = field(default_factory=list)
+    al_arrancar: list[Tarea] = field(default_factory=list)  # tras migrar, antes de consumir
     pool: asyncpg.Pool | None = None
     relay: Relay | None = None
     _fondo: list[asyncio.Task] = field(default_factory=list)
@@ -76,6 +77,8 @@ class Servicio:
     async def arrancar(self) -> None:
         self.pool = await crear_pool(self.ajustes.postgres_dsn, self.nombre, maximo=self.ajustes.pool_max)
         await migrar(self.pool, self.nombre, self.carpeta_sql)
+        for preparar in self.al_arrancar:
+            await preparar(self)
         await self.topicos.asegurar_canonicos()
         productor = crear_productor(self.ajustes.kafka_bootstrap_servers, f"alva-{self.nombre}-relay")
         await productor.start()

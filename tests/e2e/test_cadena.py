@@ -38,7 +38,7 @@ async def test_la_cadena_otorga_el_distintivo_y_el_imss_recibe_su_correo(product
     assert correo["Subject"] == "PRODHEG otorga el Distintivo ALVA a Delegación Guanajuato del IMSS"
     texto = correo.get_body(preferencelist=("plain",)).get_content()
     assert otorgado.data["distintivo_id"] in texto and convenio_id in texto
-    assert "11 de 10 (personas capacitadas)" in texto
+    assert "Sensibilizar y capacitar a 10 personas del IMSS: 11 de 10" in texto
     # Un solo distintivo para el convenio.
     assert sum(de_tipo(DistintivoOtorgado, convenio_id=convenio_id)(e) for _, e in observador.vistos) == 1
 

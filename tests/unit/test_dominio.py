@@ -15,7 +15,7 @@ from servicios.convenios.dominio import (
     aporte,
     problema_de_modificacion,
 )
-from servicios.distintivos.dominio import ObjetivoVisto, ReglasPrograma, evaluar, sumar_meses, vigencia
+from servicios.distintivos.dominio import sumar_meses, vigencia
 
 pytestmark = pytest.mark.unit
 
@@ -88,16 +88,7 @@ def test_constancias_y_huellas_estables():
     assert huella({"a": 1, "b": 2}) == huella({"b": 2, "a": 1})
 
 
-def test_elegible_solo_con_todos_los_objetivos():
-    cumplido = ObjetivoVisto("a", "A", "sesiones_impartidas", 3, 3, date(2025, 5, 1))
-    pendiente = ObjetivoVisto("b", "B", "personas_capacitadas", 10, None, None)
-    assert not evaluar([cumplido, pendiente]).elegible
-    assert evaluar([cumplido, pendiente]).faltantes == ("b",)
-    assert evaluar([cumplido]).elegible
-    assert not evaluar([]).elegible
-
-
 def test_la_vigencia_no_pasa_del_convenio():
-    assert vigencia(date(2025, 5, 1), ReglasPrograma(12), date(2027, 1, 1)) == (date(2025, 5, 1), date(2026, 5, 1))
-    assert vigencia(date(2025, 5, 1), ReglasPrograma(12), date(2025, 12, 31))[1] == date(2025, 12, 31)
+    assert vigencia(date(2025, 5, 1), 12, date(2027, 1, 1)) == (date(2025, 5, 1), date(2026, 5, 1))
+    assert vigencia(date(2025, 5, 1), 12, date(2025, 12, 31))[1] == date(2025, 12, 31)
     assert sumar_meses(date(2024, 1, 31), 1) == date(2024, 2, 29)
