@@ -8,7 +8,6 @@ from servicios.distintivos import casos_de_uso
 from servicios.distintivos.config import AjustesDistintivos
 from servicios.distintivos.emision import Motor
 from servicios.distintivos.reglas import cargar
-from servicios.distintivos.repositorio import PostgresDistintivos
 from servicios.distintivos.suscriptores import PATRON, reacciones
 
 VENCIMIENTOS = periodica("vencimientos", lambda a: a.periodo_s, casos_de_uso.vencer_distintivos)
@@ -18,19 +17,9 @@ def crear_servicio(ajustes: AjustesDistintivos | None = None) -> Servicio:
     ajustes = ajustes or AjustesDistintivos()
     motor = Motor(cargar(ajustes.carpeta_reglas), ajustes.carpeta_claves)
 
-    async def reevaluar_con_reglas_actuales(ctx, _ajustes) -> None:
-        """Al arrancar: registra las versiones de reglas (las bloqueadas no pueden cambiar) y evalúa con la más
-        nueva lo ya visto, sin que nadie reenvíe nada."""
-        repo = PostgresDistintivos(ctx.conn)
-        for versiones in motor.programas.values():
-            await repo.sincronizar_reglas(versiones)
-        for convenio_id in await repo.convenios_por_evaluar():
-            await casos_de_uso.reevaluar(ctx, repo, convenio_id, motor)
-
     async def al_arrancar(servicio: Servicio) -> None:
-        await una_vez(servicio, "reglas", reevaluar_con_reglas_actuales)
+        await una_vez(servicio, "reglas", lambda ctx, _: casos_de_uso.reevaluar_todo(ctx, motor))
 
     servicio = Servicio("distintivos", PATRON, reacciones(motor), Path(__file__).parent / "sql", ajustes,
                         tareas=[VENCIMIENTOS], al_arrancar=[al_arrancar])
-    servicio.motor = motor
     return servicio

@@ -95,12 +95,22 @@ async def revocar_por_operador(ctx: Contexto, reporte: ReporteDistintivoRevocado
     await _revocar(ctx, repo, distintivo, motor, reporte.motivo)
 
 
-async def vencer_distintivos(ctx: Contexto, ajustes=None) -> None:
+async def vencer_distintivos(ctx: Contexto, ajustes=None, hoy: date | None = None) -> None:
     """Tarea por tiempo: el día después de su vigencia, el distintivo vence sin que nadie lo diga."""
-    for d in await PostgresDistintivos(ctx.conn).vencer(date.today()):
+    for d in await PostgresDistintivos(ctx.conn).vencer(hoy or date.today()):
         ctx.emitir(DistintivoVencido(distintivo_id=d["distintivo_id"], convenio_id=d["convenio_id"],
                                      institucion=d["institucion"], fecha=d["vigencia_fin"]),
                    institucion=d["institucion"], subject=d["distintivo_id"])
+
+
+async def reevaluar_todo(ctx: Contexto, motor: Motor) -> None:
+    """Registra las versiones de reglas (las bloqueadas no pueden cambiar) y evalúa con la más nueva todo
+    convenio vigente aún sin distintivo, con lo ya visto: una versión nueva se aplica sin reenviar nada."""
+    repo = PostgresDistintivos(ctx.conn)
+    for versiones in motor.programas.values():
+        await repo.sincronizar_reglas(versiones)
+    for convenio_id in await repo.convenios_por_evaluar():
+        await reevaluar(ctx, repo, convenio_id, motor)
 
 
 async def reevaluar(ctx: Contexto, repo: PostgresDistintivos, convenio_id: str, motor: Motor) -> None:
@@ -146,7 +156,7 @@ async def otorgar(ctx: Contexto, repo: PostgresDistintivos, convenio, reglas, mo
             vigencia_fin=fin, reglas_version=reglas.version, anterior_id=anterior and anterior["distintivo_id"],
             indice_estado=indice, credencial=jwt, otorgante=convenio["otorgante"]):
         return
-    await repo.bloquear_reglas(reglas.programa, reglas.version)
+    await repo.bloquear_reglas(reglas)
     emitir = _emisor(ctx, convenio["institucion"], distintivo_id)
     emitir(DistintivoOtorgado(
         distintivo_id=distintivo_id, programa=convenio["programa"], otorgante=convenio["otorgante"],

@@ -19,14 +19,20 @@ def _bytes(pem: str | bytes) -> bytes:
 
 
 def cargar_clave_privada(pem: str | bytes) -> Ed25519PrivateKey:
-    clave = serialization.load_pem_private_key(_bytes(pem), password=None)
+    try:
+        clave = serialization.load_pem_private_key(_bytes(pem), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("No es una clave privada PEM legible (sin contraseña).") from None
     if not isinstance(clave, Ed25519PrivateKey):
         raise ValueError("La clave privada no es Ed25519.")
     return clave
 
 
 def cargar_clave_publica(pem: str | bytes) -> Ed25519PublicKey:
-    clave = serialization.load_pem_public_key(_bytes(pem))
+    try:
+        clave = serialization.load_pem_public_key(_bytes(pem))
+    except ValueError:
+        raise ValueError("No es una clave pública PEM legible.") from None
     if not isinstance(clave, Ed25519PublicKey):
         raise ValueError("La clave pública no es Ed25519.")
     return clave

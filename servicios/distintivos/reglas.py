@@ -74,7 +74,7 @@ def leer(archivo: Path) -> Reglas:
     campos = {k: crudo[k] for k in ("programa", "version", "nombre", "otorgante", "requisito")}
     opcionales = ("otorgante_nombre", "otorgante_url", "vigencia_meses", "revocar_si_objetivo_revertido")
     extra = {k: crudo[k] for k in opcionales if k in crudo}
-    return Reglas(**campos, **extra, huella=hashlib.sha256(json.dumps(crudo, sort_keys=True).encode()).hexdigest())
+    return Reglas(**campos, **extra, huella=hashlib.sha256(json.dumps(crudo, sort_keys=True, default=str).encode()).hexdigest())
 
 
 def cargar(carpeta: Path = CARPETA) -> dict[str, list[Reglas]]:

@@ -142,8 +142,11 @@ class PostgresDistintivos:
             await self.conn.execute(
                 """INSERT INTO reglas (programa, version, huella, contenido) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (programa, version) DO UPDATE SET huella = $3, contenido = $4""",
-                r.programa, r.version, r.huella, json.dumps(r.requisito))
+                r.programa, r.version, r.huella, json.dumps(r.requisito, default=str))
 
-    async def bloquear_reglas(self, programa: str, version: int) -> None:
-        await self.conn.execute("UPDATE reglas SET bloqueada = true WHERE programa = $1 AND version = $2",
-                                programa, version)
+    async def bloquear_reglas(self, r: Reglas) -> None:
+        """La versión que otorga queda registrada tal cual y bloqueada."""
+        await self.conn.execute(
+            """INSERT INTO reglas (programa, version, huella, contenido, bloqueada) VALUES ($1, $2, $3, $4, true)
+               ON CONFLICT (programa, version) DO UPDATE SET bloqueada = true""",
+            r.programa, r.version, r.huella, json.dumps(r.requisito, default=str))

@@ -194,8 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         clave = cargar_clave_publica(Path(args.clave_publica).read_bytes())
         credencial = _leer(args.credencial)
         lista = _leer(args.lista_estado) if args.lista_estado else None
-    except (OSError, ValueError) as error:
-        print(f"Error: {error}", file=sys.stderr)
+    except OSError as error:
+        print(f"Error: no se pudo leer {error.filename or 'la entrada'}: {error.strerror}.", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print("Error: la credencial o la lista de estado no es texto UTF-8.", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"Error: {args.clave_publica}: {error}", file=sys.stderr)
         return 2
     informe = verificar(credencial, clave, lista)
     _imprimir(informe, args.json)
