@@ -18,12 +18,14 @@ from alva.lineas import linea
 from alva.observador import Observador
 from esquemas import CloudEvent
 from esquemas.catalogo import TOPICOS_CANONICOS
-from esquemas.distintivos import DistintivoOtorgado
+from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.notificaciones import NotificacionEnviada
 from infra import entorno as infra
 from plataforma.config import Ajustes
 from plataforma.nube import cabeceras_kafka
 from plataforma.topicos import Topicos
+from servicios.distintivos.claves import ruta_publica
+from servicios.distintivos.config import AjustesDistintivos
 
 SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 PLAZO_S = float(os.environ.get("ALVA_DEMO_PLAZO_S", "120"))
@@ -74,6 +76,8 @@ async def seguir(observador: Observador, ids: set[str], procesos, buzon: Path | 
         print(linea(evento, topico), flush=True)
         if evento.type == DistintivoOtorgado.tipo:
             visto["otorgado"] = evento
+        elif evento.type == ListaEstadoPublicada.tipo:
+            visto["lista"] = evento
         elif evento.type == NotificacionEnviada.tipo and "otorgado" in visto \
                 and evento.data["evento_id"] == str(visto["otorgado"].id):
             visto["enviada"] = evento
@@ -115,6 +119,8 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
         print("".join(f"  | {renglon}\n" for renglon in texto.splitlines()[:12]), end="")
     elif "enviada" in visto and buzon is None:
         print(f"Correo entregado al servidor SMTP configurado para {visto['enviada'].data['destinatario']}.")
+    if otorgado and "lista" in visto:
+        mostrar_verificacion(otorgado, visto["lista"], bitacoras.parent / "credenciales")
     faltan = [que for que, clave in (("el distintivo otorgado", "otorgado"), ("la notificación enviada", "enviada"),
                                      ("el correo en el buzón", "correo" if buzon else "enviada")) if clave not in visto]
     if not faltan:
@@ -124,6 +130,30 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
         print(f"Se detuvieron servicios: {', '.join(caidos)}; vea {bitacoras}/<servicio>.log")
     print(f"Falta: {', '.join(dict.fromkeys(faltan))} (plazo {PLAZO_S:g} s). Bitácoras de los servicios: {bitacoras}")
     return 1
+
+
+def mostrar_verificacion(otorgado, lista, carpeta: Path) -> None:
+    """Guarda la credencial y la lista de estado como las tendría cualquiera, y las verifica sin conexión."""
+    carpeta.mkdir(parents=True, exist_ok=True)
+    credencial = carpeta / f"distintivo-{otorgado.data['distintivo_id']}.jwt"
+    credencial.write_text(otorgado.data["credencial_jwt"], encoding="utf-8")
+    estado = carpeta / f"lista-estado-{lista.data['programa']}.jwt"
+    estado.write_text(lista.data["credencial_jwt"], encoding="utf-8")
+    ajustes = AjustesDistintivos()
+    publica = ruta_publica(ajustes.carpeta_claves / f"{otorgado.data['otorgante']}.pem")
+    orden = [sys.executable, "-m", "servicios.distintivos.verificar", str(credencial), "--clave-publica", str(publica),
+             "--lista-estado", str(estado)]
+    print(f"\nVerificación de la credencial, sin conexión:\n  $ python -m servicios.distintivos.verificar "
+          f"{_relativa(credencial)} --clave-publica {_relativa(publica)} --lista-estado {_relativa(estado)}")
+    salida = subprocess.run(orden, capture_output=True, text=True, check=False)
+    print("".join(f"  {renglon}\n" for renglon in (salida.stdout + salida.stderr).splitlines()), end="")
+
+
+def _relativa(ruta: Path) -> str:
+    try:
+        return str(ruta.relative_to(Path.cwd()))
+    except ValueError:
+        return str(ruta)
 
 
 async def principal() -> int:

@@ -18,6 +18,10 @@ ESENCIAL: dict[str, Callable[[dict], str]] = {
     "distintivos.distintivo.evaluado": lambda d: f"{d['convenio_id']} · faltan: {', '.join(d['faltantes']) or 'nada'}",
     "distintivos.distintivo.otorgado": lambda d: f"{d['programa']} · {d['distintivo_id']} · vigente "
                                                  f"{d['vigencia']['inicio']} a {d['vigencia']['fin']}",
+    "distintivos.distintivo.revocado": lambda d: f"{d['distintivo_id']} · {d['motivo']}",
+    "distintivos.distintivo.vencido": lambda d: f"{d['distintivo_id']} · venció el {d['fecha']}",
+    "distintivos.distintivo.renovado": lambda d: f"{d['distintivo_id']} renueva {d['anterior_id']}",
+    "distintivos.lista_estado.publicada": lambda d: f"{d['programa']} · {d['revocados']} revocado(s) · {d['url']}",
     "notificaciones.notificacion.enviada": lambda d: f"{d['canal']} a {d['destinatario']} · «{d['asunto']}»",
     "notificaciones.notificacion.fallida": lambda d: f"{d['canal']} a {d['destinatario']} · {d['motivo']}",
     "rechazos.entrada.rechazada": lambda d: f"{d['codigo']} · {d['topico']}@{d['offset']} · {d['motivo']}",

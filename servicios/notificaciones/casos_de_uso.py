@@ -1,5 +1,6 @@
 """Lo que hace notificaciones: saber a quién avisar y preparar cada aviso como una entrega pendiente."""
 
+import json
 import uuid
 
 from esquemas.convenios import ConvenioFirmado
@@ -23,16 +24,19 @@ async def avisar_convenio_firmado(ctx: Contexto, convenio: ConvenioFirmado, oper
 
 
 async def avisar_distintivo_otorgado(ctx: Contexto, otorgado: DistintivoOtorgado, operadores: list[str]) -> None:
-    """La institución (y los operadores del otorgante) saben que el distintivo se otorgó."""
-    await _preparar(ctx, PostgresNotificaciones(ctx.conn), otorgado, otorgado.institucion, operadores)
+    """La institución (y los operadores del otorgante) saben que el distintivo se otorgó, con su credencial."""
+    adjuntos = [(f"distintivo-{otorgado.distintivo_id}.jwt", "application/vc+jwt", otorgado.credencial_jwt)]
+    await _preparar(ctx, PostgresNotificaciones(ctx.conn), otorgado, otorgado.institucion, operadores,
+                    adjuntos if otorgado.credencial_jwt else [])
 
 
-async def _preparar(ctx: Contexto, repo: PostgresNotificaciones, datos, institucion: str, operadores: list[str]) -> None:
+async def _preparar(ctx: Contexto, repo: PostgresNotificaciones, datos, institucion: str, operadores: list[str],
+                    adjuntos: list[tuple[str, str, str]] = ()) -> None:
     mensaje = redactar(datos)
     destinatarios = dict.fromkeys(await repo.correos(institucion) + list(operadores))
     evento_id = str(ctx.causa.id)
     await repo.crear_entregas([
         (id_notificacion(evento_id, "email", d), evento_id, ctx.causa.type, institucion, "email", d,
-         mensaje.asunto, mensaje.texto, mensaje.html, ctx.causa.model_dump_json())
+         mensaje.asunto, mensaje.texto, mensaje.html, ctx.causa.model_dump_json(), json.dumps(list(adjuntos)))
         for d in destinatarios
     ])

@@ -1,6 +1,7 @@
 """Envío de las entregas pendientes por SMTP; cada resultado se registra y se publica en la misma transacción."""
 
 import asyncio
+import json
 import logging
 import random
 from datetime import UTC, datetime
@@ -31,6 +32,9 @@ def correo(entrega, remitente: str) -> EmailMessage:
     m["X-ALVA-Evento"] = entrega["evento_id"]
     m.set_content(entrega["texto"])
     m.add_alternative(entrega["html"], subtype="html")
+    for nombre, tipo, contenido in json.loads(entrega["adjuntos"]):
+        principal, secundario = tipo.split("/", 1)
+        m.add_attachment(contenido.encode(), maintype=principal, subtype=secundario, filename=nombre)
     return m
 
 

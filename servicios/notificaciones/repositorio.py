@@ -23,8 +23,8 @@ class PostgresNotificaciones:
     async def crear_entregas(self, filas: list[tuple]) -> None:
         await self.conn.executemany(
             """INSERT INTO entregas (notificacion_id, evento_id, evento_tipo, institucion, canal, destinatario,
-                                     asunto, texto, html, causa)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING""",
+                                     asunto, texto, html, causa, adjuntos)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING""",
             filas,
         )
         await self.conn.execute("SELECT pg_notify('entregas_notificaciones', '')")

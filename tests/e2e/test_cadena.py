@@ -39,6 +39,11 @@ async def test_la_cadena_otorga_el_distintivo_y_el_imss_recibe_su_correo(product
     texto = correo.get_body(preferencelist=("plain",)).get_content()
     assert otorgado.data["distintivo_id"] in texto and convenio_id in texto
     assert "Sensibilizar y capacitar a 10 personas del IMSS: 11 de 10" in texto
+    # La credencial va adjunta, tal cual se firmó.
+    adjuntos = {a.get_filename(): a.get_content() for a in correo.iter_attachments()}
+    archivo = f"distintivo-{otorgado.data['distintivo_id']}.jwt"
+    assert adjuntos[archivo].decode() == otorgado.data["credencial_jwt"]
+    assert "servicios.distintivos.verificar" in texto
     # Un solo distintivo para el convenio.
     assert sum(de_tipo(DistintivoOtorgado, convenio_id=convenio_id)(e) for _, e in observador.vistos) == 1
 
