@@ -98,7 +98,13 @@ class Contacto(Modelo):
 
     nombre: str = Field(min_length=2, max_length=200, examples=["Coordinación de Igualdad y Género"])
     email: EmailStr = Field(examples=["igualdad.gto@imss.example"])
-    rol: str = Field(default="enlace", max_length=40, examples=["enlace", "tecnico"])
+    rol: str = Field(default="enlace", max_length=40, examples=["enlace", "tecnico"],
+                     description="`enlace` recibe los avisos del convenio; `tecnico`, los rechazos de sus reportes.")
+    avisos: list[str] | None = Field(
+        default=None, examples=[["distintivo_otorgado", "distintivo_por_vencer"]],
+        description="Qué avisos quiere, si no los de su rol: convenio_firmado, objetivo_cumplido, "
+                    "evidencia_rechazada, distintivo_otorgado, distintivo_por_vencer, distintivo_vencido, "
+                    "distintivo_revocado, rechazo.")
 
 
 class Vigencia(Modelo):

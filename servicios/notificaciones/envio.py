@@ -1,117 +1,97 @@
-"""Envío de las entregas pendientes por SMTP; cada resultado se registra y se publica en la misma transacción."""
+"""Las entregas pendientes salen a la vez, cada una con su plazo; cada resultado se registra y se publica."""
 
 import asyncio
-import json
 import logging
 import random
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import make_msgid
 
-import aiosmtplib
+import httpx
 
 from esquemas import CloudEvent
-from esquemas.notificaciones import Canal, NotificacionEnviada, NotificacionFallida
+from esquemas.notificaciones import NotificacionEnviada, NotificacionFallida
 from plataforma import outbox
 from plataforma.consumo import Contexto
+from servicios.notificaciones.canales import ErrorPermanente, ErrorTemporal, enviar_correo, enviar_webhook
 from servicios.notificaciones.config import AjustesNotificaciones
 from servicios.notificaciones.repositorio import PostgresNotificaciones
 
 log = logging.getLogger(__name__)
+MARGEN_S = 30.0  # más allá del plazo del canal, para dar por muerto a quien tomó una entrega
 
 
-class ErrorPermanente(Exception):
-    """El servidor dijo que no, y repetir no cambiará la respuesta (p. ej. SMTP 5xx)."""
-
-
-def correo(entrega, remitente: str) -> EmailMessage:
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = remitente, entrega["destinatario"], entrega["asunto"]
-    m["Message-ID"] = make_msgid(domain="alva.local")
-    m["X-ALVA-Notificacion"] = entrega["notificacion_id"]
-    m["X-ALVA-Evento"] = entrega["evento_id"]
-    m.set_content(entrega["texto"])
-    m.add_alternative(entrega["html"], subtype="html")
-    for nombre, tipo, contenido in json.loads(entrega["adjuntos"]):
-        principal, secundario = tipo.split("/", 1)
-        m.add_attachment(contenido.encode(), maintype=principal, subtype=secundario, filename=nombre)
-    return m
-
-
-async def enviar_correo(ajustes: AjustesNotificaciones, mensaje: EmailMessage) -> None:
-    try:
-        await aiosmtplib.send(
-            mensaje, hostname=ajustes.smtp_host, port=ajustes.smtp_puerto, username=ajustes.smtp_usuario,
-            password=ajustes.smtp_clave, start_tls=ajustes.smtp_starttls or None, timeout=ajustes.smtp_timeout_s,
-        )
-    except aiosmtplib.SMTPResponseException as e:
-        if 500 <= e.code < 600:
-            raise ErrorPermanente(f"SMTP {e.code}: {e.message}") from e
-        raise
-
-
-def espera_reintento(intentos: int) -> float:
-    """Exponencial con variación aleatoria: 2, 4, 8… segundos, hasta 5 minutos."""
-    return min(300.0, 2.0 ** intentos) * random.uniform(0.5, 1.0)
+def espera_reintento(intentos: int, ajustes: AjustesNotificaciones, pedida: float | None = None) -> float:
+    """Exponencial con variación aleatoria (base, 2×base, 4×base… hasta el máximo), o lo que pidió el servidor."""
+    if pedida is not None:
+        return min(pedida, ajustes.reintento_max_s)
+    return min(ajustes.reintento_max_s, ajustes.reintento_base_s * 2 ** (intentos - 1)) * random.uniform(0.5, 1.0)
 
 
 async def entregar_pendientes(servicio) -> None:
-    """Tarea de fondo del servicio: despierta con NOTIFY o cada segundo."""
-    despertar = asyncio.Event()
+    """Tarea de fondo: toma entregas mientras haya lugar; una lenta o caída no frena a las demás."""
+    ajustes: AjustesNotificaciones = servicio.ajustes
+    despertar, en_curso = asyncio.Event(), set()
+    plazo = max(ajustes.smtp_timeout_s, ajustes.webhook_timeout_s) + MARGEN_S
 
-    def al_notificar(*_: object) -> None:
+    def al_terminar(tarea: asyncio.Task) -> None:
+        en_curso.discard(tarea)
         despertar.set()
 
-    async with servicio.pool.acquire() as escucha:
-        await escucha.add_listener("entregas_notificaciones", al_notificar)
+    async with httpx.AsyncClient() as cliente, servicio.pool.acquire() as escucha:
+        await escucha.add_listener("entregas_notificaciones", lambda *_: despertar.set())
         try:
             while True:
+                despertar.clear()
                 try:
-                    while await entregar_lote(servicio):
-                        pass
+                    if libres := ajustes.entregas_a_la_vez - len(en_curso):
+                        async with servicio.pool.acquire() as conn:
+                            for e in await PostgresNotificaciones(conn).tomar(libres, plazo):
+                                tarea = asyncio.create_task(entregar(servicio, cliente, e))
+                                en_curso.add(tarea)
+                                tarea.add_done_callback(al_terminar)
                 except Exception:  # noqa: BLE001 - la tarea no muere; se reintenta en el siguiente turno
-                    log.exception("notificaciones: fallo al entregar")
+                    log.exception("notificaciones: no se pudieron tomar entregas")
                 try:
                     await asyncio.wait_for(despertar.wait(), 1.0)
                 except TimeoutError:
                     pass
-                despertar.clear()
         finally:
-            if not escucha.is_closed():
-                await escucha.remove_listener("entregas_notificaciones", al_notificar)
+            for tarea in list(en_curso):
+                tarea.cancel()
+            await asyncio.gather(*en_curso, return_exceptions=True)
 
 
-async def entregar_lote(servicio, cuantas: int = 20) -> int:
+async def entregar(servicio, cliente: httpx.AsyncClient, e) -> None:
     ajustes: AjustesNotificaciones = servicio.ajustes
-    async with servicio.pool.acquire() as conn, conn.transaction():
-        repo = PostgresNotificaciones(conn)
-        entregas = await repo.tomar_pendientes(cuantas)
-        salidas: list[outbox.Mensaje] = []
-        for e in entregas:
-            salidas += await _entregar(conn, repo, ajustes, e)
-        await outbox.encolar(conn, servicio.nombre, salidas)
-    if salidas:
-        servicio.relay.despertar()
-    return len(entregas)
-
-
-async def _entregar(conn, repo: PostgresNotificaciones, ajustes: AjustesNotificaciones, e) -> list[outbox.Mensaje]:
-    ctx = Contexto(conn, "notificaciones", CloudEvent.model_validate_json(e["causa"]))
-    comun = dict(notificacion_id=e["notificacion_id"], evento_id=e["evento_id"], evento_tipo=e["evento_tipo"],
-                 institucion=e["institucion"], canal=Canal.email, destinatario=e["destinatario"])
+    estado, error, espera = "enviada", None, 0.0
     try:
-        await enviar_correo(ajustes, correo(e, ajustes.smtp_remitente))
-    except Exception as error:  # noqa: BLE001 - todo fallo de envío queda registrado
-        intentos = e["intentos"] + 1
-        if isinstance(error, ErrorPermanente) or intentos >= ajustes.intentos_max:
-            await repo.marcar(e["notificacion_id"], "fallida", str(error))
-            ctx.emitir(NotificacionFallida(**comun, motivo=str(error) or type(error).__name__, intentos=intentos),
-                       institucion=e["institucion"], subject=e["notificacion_id"])
+        if e["canal"] == "email":
+            await enviar_correo(ajustes, e)
         else:
-            log.info("entrega %s falló (%s); reintento %d", e["notificacion_id"], error, intentos)
-            await repo.marcar(e["notificacion_id"], "pendiente", str(error), espera_reintento(intentos))
-        return ctx.salidas
-    await repo.marcar(e["notificacion_id"], "enviada")
-    ctx.emitir(NotificacionEnviada(**comun, asunto=e["asunto"], enviada_en=datetime.now(UTC)),
-               institucion=e["institucion"], subject=e["notificacion_id"])
-    return ctx.salidas
+            await enviar_webhook(ajustes, cliente, e)
+    except (ErrorPermanente, KeyError) as x:  # KeyError: ya no hay secreto configurado para ese webhook
+        estado, error = "fallida", str(x)
+    except ErrorTemporal as x:
+        error = str(x)
+        estado = "fallida" if e["intentos"] + 1 >= ajustes.intentos_max else "pendiente"
+        espera = espera_reintento(e["intentos"] + 1, ajustes, x.espera_s)
+        log.info("entrega %s (%s): %s; %s", e["notificacion_id"], e["destinatario"], error, estado)
+    await registrar(servicio, e, estado, error, espera)
+
+
+async def registrar(servicio, e, estado: str, error: str | None, espera: float) -> None:
+    async with servicio.pool.acquire() as conn, conn.transaction():
+        if not await PostgresNotificaciones(conn).registrar(e["notificacion_id"], e["tomada_hasta"], estado, error,
+                                                            espera):
+            return
+        if estado == "pendiente":
+            return
+        ctx = Contexto(conn, servicio.nombre, CloudEvent.model_validate_json(e["causa"]))
+        comun = dict(notificacion_id=e["notificacion_id"], evento_id=e["evento_id"], evento_tipo=e["evento_tipo"],
+                     institucion=e["institucion"], canal=e["canal"], destinatario=e["destinatario"])
+        if estado == "enviada":
+            hecho = NotificacionEnviada(**comun, asunto=e["asunto"], enviada_en=datetime.now(UTC))
+        else:
+            hecho = NotificacionFallida(**comun, motivo=error or "desconocido", intentos=e["intentos"] + 1)
+        ctx.emitir(hecho, institucion=e["institucion"], subject=e["notificacion_id"])
+        await outbox.encolar(conn, servicio.nombre, ctx.salidas)
+    servicio.relay.despertar()

@@ -1,13 +1,9 @@
-"""Mensajes en español (es-MX), texto y HTML, desde plantillas Jinja2."""
+"""Mensajes en español (es-MX), texto y HTML, desde plantillas Jinja2: una por clase de aviso."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from esquemas.comun import Evento
-from esquemas.convenios import ConvenioFirmado
-from esquemas.distintivos import DistintivoOtorgado
 
 _entorno = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "plantillas"),
@@ -17,9 +13,14 @@ _entorno = Environment(
 )
 
 ASUNTOS = {
-    ConvenioFirmado: ("convenio_firmado", "Convenio {{ d.convenio_id }} registrado en el programa {{ d.programa }}"),
-    DistintivoOtorgado: ("distintivo_otorgado",
-                         "{{ d.otorgante|upper }} otorga el Distintivo {{ d.programa }} a {{ d.institucion_nombre }}"),
+    "convenio_firmado": "Convenio {{ d.convenio_id }} registrado en el programa {{ d.programa }}",
+    "objetivo_cumplido": "Objetivo cumplido: {{ d.objetivo_id }} (convenio {{ d.convenio_id }})",
+    "evidencia_rechazada": "Evidencia no aprobada: {{ d.evidencia_id }} (convenio {{ d.convenio_id }})",
+    "distintivo_otorgado": "{{ d.otorgante|upper }} otorga el Distintivo {{ d.programa }} a {{ d.institucion_nombre }}",
+    "distintivo_por_vencer": "Su Distintivo {{ d.programa }} vence en {{ dias }} día{{ 's' if dias != 1 }}",
+    "distintivo_vencido": "Venció el distintivo {{ d.distintivo_id }} (convenio {{ d.convenio_id }})",
+    "distintivo_revocado": "Distintivo revocado: {{ d.distintivo_id }} (convenio {{ d.convenio_id }})",
+    "rechazo": "Reporte no aceptado ({{ d.codigo }}): qué corregir",
 }
 
 
@@ -30,10 +31,11 @@ class Mensaje:
     html: str
 
 
-def redactar(datos: Evento) -> Mensaje:
-    plantilla, asunto = ASUNTOS[type(datos)]
+def redactar(aviso: str, datos: dict, **extra) -> Mensaje:
+    """El aviso con los datos del evento (`d`) y lo que la plantilla necesite además (p. ej. `dias`)."""
+    contexto = {"d": datos, **extra}
     return Mensaje(
-        asunto=_entorno.from_string(asunto).render(d=datos),
-        texto=_entorno.get_template(f"{plantilla}.txt.j2").render(d=datos),
-        html=_entorno.get_template(f"{plantilla}.html.j2").render(d=datos),
+        asunto=_entorno.from_string(ASUNTOS[aviso]).render(contexto),
+        texto=_entorno.get_template(f"{aviso}.txt.j2").render(contexto),
+        html=_entorno.get_template(f"{aviso}.html.j2").render(contexto),
     )

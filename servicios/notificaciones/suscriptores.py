@@ -2,18 +2,23 @@
 
 from functools import partial
 
-from esquemas.catalogo import tipo_de
-from esquemas.convenios import ConvenioFirmado
-from esquemas.distintivos import DistintivoOtorgado
-from servicios.notificaciones import casos_de_uso
+from esquemas.convenios import ConvenioFirmado, EvidenciaRechazada, ObjetivoCumplido
+from esquemas.distintivos import DistintivoOtorgado, DistintivoRevocado, DistintivoVencido
+from esquemas.rechazos import EntradaRechazada
+from servicios.notificaciones import casos_de_uso as cu
 from servicios.notificaciones.config import AjustesNotificaciones
 
-PATRON = r"^alva\.(?:convenios|distintivos)$"
+PATRON = r"^alva\.(?:convenios|distintivos|rechazos)$"
 
 
 def reacciones(ajustes: AjustesNotificaciones) -> dict:
-    return {
-        tipo_de(ConvenioFirmado).nombre: partial(casos_de_uso.avisar_convenio_firmado, operadores=ajustes.operadores),
-        tipo_de(DistintivoOtorgado).nombre: partial(casos_de_uso.avisar_distintivo_otorgado,
-                                                    operadores=ajustes.operadores),
+    casos = {
+        ConvenioFirmado: cu.convenio_firmado,
+        ObjetivoCumplido: cu.objetivo_cumplido,
+        EvidenciaRechazada: cu.evidencia_rechazada,
+        DistintivoOtorgado: cu.distintivo_otorgado,
+        DistintivoVencido: cu.distintivo_vencido,
+        DistintivoRevocado: cu.distintivo_revocado,
+        EntradaRechazada: cu.reporte_rechazado,
     }
+    return {modelo.tipo: partial(caso, ajustes=ajustes) for modelo, caso in casos.items()}
