@@ -31,6 +31,7 @@ def correo(entrega, remitente: str) -> EmailMessage:
     m["Message-ID"] = f"<{entrega['notificacion_id']}@alva.local>"
     m["X-ALVA-Notificacion"] = entrega["notificacion_id"]
     m["X-ALVA-Evento"] = entrega["evento_id"]
+    m["X-ALVA-Aviso"] = entrega["aviso"]
     m.set_content(entrega["texto"])
     m.add_alternative(entrega["html"], subtype="html")
     for nombre, tipo, contenido in json.loads(entrega["adjuntos"]):

@@ -36,8 +36,11 @@ async def entregar_pendientes(servicio) -> None:
         en_curso.discard(tarea)
         despertar.set()
 
+    def al_notificar(*_: object) -> None:
+        despertar.set()
+
     async with httpx.AsyncClient() as cliente, servicio.pool.acquire() as escucha:
-        await escucha.add_listener("entregas_notificaciones", lambda *_: despertar.set())
+        await escucha.add_listener("entregas_notificaciones", al_notificar)
         try:
             while True:
                 despertar.clear()
@@ -58,6 +61,8 @@ async def entregar_pendientes(servicio) -> None:
             for tarea in list(en_curso):
                 tarea.cancel()
             await asyncio.gather(*en_curso, return_exceptions=True)
+            if not escucha.is_closed():
+                await escucha.remove_listener("entregas_notificaciones", al_notificar)
 
 
 async def entregar(servicio, cliente: httpx.AsyncClient, e) -> None:

@@ -32,8 +32,9 @@ async def test_la_cadena_otorga_el_distintivo_y_el_imss_recibe_su_correo(product
     assert otorgado.correlationid and otorgado.causationid
 
     # La notificación sale por SMTP real y se registra como enviada.
-    enviada = await observador.esperar(de_tipo(NotificacionEnviada, evento_id=str(otorgado.id)), 60)
-    correo = await buzon.esperar(lambda m: m["X-ALVA-Evento"] == str(otorgado.id), 30)
+    enviada = await observador.esperar(de_tipo(NotificacionEnviada, evento_id=str(otorgado.id),
+                                               destinatario=escenario.CORREO_IMSS), 60)
+    correo = await buzon.esperar(lambda m: m["X-ALVA-Notificacion"] == enviada.data["notificacion_id"], 30)
     assert enviada.data["destinatario"] == escenario.CORREO_IMSS == correo["To"]
     assert correo["Subject"] == "PRODHEG otorga el Distintivo ALVA a Delegación Guanajuato del IMSS"
     texto = correo.get_body(preferencelist=("plain",)).get_content()

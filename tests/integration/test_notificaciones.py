@@ -1,0 +1,319 @@
+"""Entregas reales: un servidor SMTP y un receptor HTTP de prueba; firmas, reintentos, fallas y caídas."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import time
+import uuid
+from datetime import date, timedelta
+from functools import partial
+from types import SimpleNamespace
+
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from esquemas import CloudEvent
+from esquemas.convenios import ConvenioFirmado, EvidenciaRechazada, ObjetivoCumplido
+from esquemas.distintivos import DistintivoOtorgado, DistintivoRevocado, DistintivoVencido
+from esquemas.rechazos import EntradaRechazada
+from plataforma.bd import crear_pool, migrar
+from plataforma.consumo import Procesador
+from plataforma.nube import leer
+from plataforma.periodico import una_vez
+from servicios.notificaciones.app import crear_servicio
+from servicios.notificaciones.casos_de_uso import avisar_por_vencer
+from servicios.notificaciones.canales import enviar_correo
+from servicios.notificaciones.config import AjustesNotificaciones
+from servicios.notificaciones.envio import entregar, entregar_pendientes
+from servicios.notificaciones.repositorio import PostgresNotificaciones
+from servicios.notificaciones.suscriptores import reacciones
+from tests.avisos import DATOS, ESPERADO
+from tests.conftest import Buzon, unico
+
+pytestmark = pytest.mark.integration
+SECRETO = "s3cr3t-de-penjamo"
+
+
+class Receptor:
+    """Un sistema de institución que recibe webhooks: cada ruta responde a su manera."""
+
+    def __init__(self) -> None:
+        self.recibidos: list[tuple[str, dict, bytes, float]] = []
+        self.fallas: dict[str, int] = {}
+
+    async def manejar(self, peticion: web.Request) -> web.Response:
+        cuerpo = await peticion.read()
+        ruta = peticion.path
+        if ruta == "/lento":
+            await asyncio.sleep(3)
+        self.recibidos.append((ruta, dict(peticion.headers), cuerpo, time.monotonic()))
+        if ruta == "/falla-dos-veces" and self.fallas.get(ruta, 0) < 2:
+            self.fallas[ruta] = self.fallas.get(ruta, 0) + 1
+            return web.Response(status=503, headers={"Retry-After": "0"})
+        if ruta == "/ya-no-existe":
+            return web.Response(status=410)
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receptor():
+    r = Receptor()
+    app = web.Application()
+    app.router.add_post("/{ruta:.*}", r.manejar)
+    corredor = web.AppRunner(app)
+    await corredor.setup()
+    sitio = web.TCPSite(corredor, "127.0.0.1", _puerto_libre())
+    await sitio.start()
+    r.url = f"http://127.0.0.1:{sitio._port}"
+    yield r
+    await corredor.cleanup()
+
+
+def _puerto_libre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def esquema(infra):
+    nombre = f"prueba_{unico('notif').replace('-', '_')}"
+    pool = await crear_pool(infra.postgres_dsn, nombre, maximo=6)
+    await migrar(pool, nombre, crear_servicio(AjustesNotificaciones()).carpeta_sql)
+    yield nombre, pool
+    async with pool.acquire() as conn:
+        await conn.execute(f'DROP SCHEMA "{nombre}" CASCADE')
+    await pool.close()
+
+
+def rechazo_de_penjamo() -> CloudEvent:
+    datos = EntradaRechazada(entrada_id=str(uuid.uuid4()), entrada_tipo="mx.alva.ingreso.sesion.completada.v1",
+                             topico="alva.ingreso.penjamo", particion=0, offset=7, codigo="sin_asistentes",
+                             motivo="La lista de asistentes está vacía.", campo="data.asistentes",
+                             servicio="capacitacion")
+    return CloudEvent(source="/alva/capacitacion", type=datos.tipo, data=datos.model_dump(mode="json"),
+                      institucion="penjamo")
+
+
+async def avisar_y_entregar(esquema, ajustes, evento: CloudEvent | None, listo, plazo_s: float = 20):
+    """Procesa el evento (si lo hay) como el servicio y deja correr al repartidor hasta que `listo(filas)`."""
+    nombre, pool = esquema
+    if evento is not None:
+        entrada = leer("alva.rechazos", 0, uuid.uuid4().int % 10**9, None, evento.a_json(), [])
+        await Procesador(nombre, reacciones(ajustes)).procesar_lote(pool, [entrada])
+    servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, relay=SimpleNamespace(despertar=lambda: None))
+    tarea = asyncio.create_task(entregar_pendientes(servicio))
+    try:
+        limite, filas = time.monotonic() + plazo_s, []
+        while time.monotonic() < limite:
+            async with pool.acquire() as conn:
+                filas = await conn.fetch("SELECT * FROM entregas WHERE $1::text IS NULL OR evento_id = $1 "
+                                         "ORDER BY destinatario", str(evento.id) if evento else None)
+            if filas and listo(filas):
+                return filas
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"las entregas no terminaron: {[dict(f) for f in filas]}")
+    finally:
+        tarea.cancel()
+        await asyncio.gather(tarea, return_exceptions=True)
+
+
+def ajustes_con(infra, *rutas: str, receptor=None, **extra) -> AjustesNotificaciones:
+    webhooks = [{"institucion": "penjamo", "url": f"{receptor.url}{r}", "secreto": SECRETO} for r in rutas]
+    return AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                 webhooks=webhooks, reintento_base_s=0.05, webhook_timeout_s=5, **extra)
+
+
+def terminadas(filas) -> bool:
+    return all(f["estado"] in ("enviada", "fallida") for f in filas)
+
+
+async def hechos(pool, tipo: str) -> list[dict]:
+    async with pool.acquire() as conn:
+        filas = await conn.fetch("SELECT valor FROM outbox ORDER BY id")
+    return [e["data"] for e in map(lambda f: json.loads(f["valor"]), filas) if e["type"].endswith(tipo)]
+
+
+async def test_el_webhook_va_firmado_y_se_verifica_con_hmac_de_la_biblioteca_estandar(infra, esquema, receptor):
+    evento = rechazo_de_penjamo()
+    await avisar_y_entregar(esquema, ajustes_con(infra, "/ok", receptor=receptor), evento, terminadas)
+    ruta, cabeceras, cuerpo, _ = receptor.recibidos[0]
+    # Lo que haría el sistema de Pénjamo, sin código de ALVA: separar t y v1, calcular el HMAC y comparar.
+    partes = dict(p.split("=", 1) for p in cabeceras["ALVA-Firma"].split(","))
+    esperado = hmac.new(SECRETO.encode(), f"{partes['t']}.".encode() + cuerpo, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(esperado, partes["v1"])
+    assert abs(time.time() - int(partes["t"])) < 60
+    assert cabeceras["ALVA-Aviso"] == "rechazo" and cabeceras["Content-Type"] == "application/cloudevents+json"
+    assert json.loads(cuerpo)["id"] == str(evento.id)
+    enviada = (await hechos(esquema[1], "notificacion.enviada.v1"))[0]
+    assert enviada["canal"] == "webhook" and enviada["notificacion_id"] == cabeceras["ALVA-Entrega"]
+
+
+async def test_reintenta_lo_temporal_hasta_lograrlo(infra, esquema, receptor):
+    filas = await avisar_y_entregar(esquema, ajustes_con(infra, "/falla-dos-veces", receptor=receptor),
+                                    rechazo_de_penjamo(), terminadas)
+    assert [f["estado"] for f in filas] == ["enviada"]
+    assert filas[0]["intentos"] == 3
+    assert len(receptor.recibidos) == 3
+
+
+async def test_lo_permanente_no_se_reintenta_y_se_publica_como_fallida(infra, esquema, receptor):
+    filas = await avisar_y_entregar(esquema, ajustes_con(infra, "/ya-no-existe", receptor=receptor),
+                                    rechazo_de_penjamo(), terminadas)
+    assert [(f["estado"], f["intentos"]) for f in filas] == [("fallida", 1)]
+    fallida = (await hechos(esquema[1], "notificacion.fallida.v1"))[0]
+    assert "HTTP 410" in fallida["motivo"] and fallida["intentos"] == 1
+
+
+async def test_tras_el_ultimo_intento_temporal_queda_fallida(infra, esquema, receptor):
+    ajustes = ajustes_con(infra, "/falla-dos-veces", receptor=receptor, intentos_max=2)
+    filas = await avisar_y_entregar(esquema, ajustes, rechazo_de_penjamo(), terminadas)
+    assert [(f["estado"], f["intentos"]) for f in filas] == [("fallida", 2)]
+    assert "503" in (await hechos(esquema[1], "notificacion.fallida.v1"))[0]["motivo"]
+
+
+async def test_un_destinatario_lento_no_frena_a_los_demas(infra, esquema, receptor):
+    filas = await avisar_y_entregar(esquema, ajustes_con(infra, "/lento", "/ok", receptor=receptor),
+                                    rechazo_de_penjamo(), terminadas)
+    assert [f["estado"] for f in filas] == ["enviada", "enviada"]
+    llegadas = {ruta: cuando for ruta, _, _, cuando in receptor.recibidos}
+    assert llegadas["/ok"] < llegadas["/lento"] - 2  # el rápido no esperó los 3 s del lento
+
+
+class RechazaTodo:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - nombre de aiosmtpd
+        return "550 5.1.1 No existe ese buzón"
+
+
+async def test_un_correo_rechazado_por_smtp_5xx_queda_fallido(infra, esquema):
+    smtp = Controller(RechazaTodo(), hostname="127.0.0.1", port=_puerto_libre())
+    smtp.start()
+    try:
+        nombre, pool = esquema
+        async with pool.acquire() as conn:
+            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
+                               "'tecnico', NULL)")
+        ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                        smtp_host="127.0.0.1", smtp_puerto=smtp.port)
+        filas = await avisar_y_entregar(esquema, ajustes, rechazo_de_penjamo(), terminadas)
+        assert [(f["estado"], f["intentos"]) for f in filas] == [("fallida", 1)]
+        assert "550" in filas[0]["ultimo_error"]
+    finally:
+        smtp.stop()
+
+
+async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_id(infra, esquema):
+    """La única ventana de un segundo correo: el servidor SMTP aceptó y el proceso murió antes de registrarlo."""
+    buzon = Buzon()
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        async with pool.acquire() as conn:
+            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
+                               "'tecnico', NULL)")
+        ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                        smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
+        evento = rechazo_de_penjamo()
+        entrada = leer("alva.rechazos", 0, uuid.uuid4().int % 10**9, None, evento.a_json(), [])
+        await Procesador(nombre, reacciones(ajustes)).procesar_lote(pool, [entrada])
+        servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, relay=SimpleNamespace(despertar=lambda: None))
+        # Un repartidor la toma (con un plazo corto), la envía y "muere" antes de registrar.
+        async with pool.acquire() as conn:
+            [tomada] = await PostgresNotificaciones(conn).tomar(10, plazo_s=0.2)
+        await enviar_correo(ajustes, tomada)
+        await buzon.esperar(lambda m: True, 10)
+        # Otro repartidor, vencido el plazo, la da por perdida y la entrega: el mismo Message-ID.
+        retomadas, limite = [], time.monotonic() + 10
+        while not retomadas and time.monotonic() < limite:  # hasta que venza el plazo de 0,2 s del muerto
+            async with pool.acquire() as conn:
+                retomadas = await PostgresNotificaciones(conn).tomar(10, plazo_s=30)
+            await asyncio.sleep(0.02)
+        [retomada] = retomadas
+        await entregar(servicio, None, retomada)
+        segundo = await buzon.esperar(lambda m: len(buzon.mensajes) == 2, 10)
+        assert buzon.mensajes[0]["Message-ID"] == segundo["Message-ID"] == f"<{tomada['notificacion_id']}@alva.local>"
+        # Registrada, ya nadie la toma de nuevo: no hay tercer correo.
+        async with pool.acquire() as conn:
+            assert await PostgresNotificaciones(conn).tomar(10, plazo_s=30) == []
+            assert await conn.fetchval("SELECT estado FROM entregas WHERE notificacion_id = $1",
+                                       tomada["notificacion_id"]) == "enviada"
+        # El registro tardío del repartidor muerto, si despertara, no cuenta: la entrega ya no es suya.
+        async with pool.acquire() as conn:
+            assert not await PostgresNotificaciones(conn).registrar(
+                tomada["notificacion_id"], tomada["tomada_hasta"], "enviada")
+    finally:
+        buzon.controlador.stop()
+
+
+MODELOS = {"convenio_firmado": ConvenioFirmado, "objetivo_cumplido": ObjetivoCumplido,
+           "evidencia_rechazada": EvidenciaRechazada, "distintivo_otorgado": DistintivoOtorgado,
+           "distintivo_vencido": DistintivoVencido, "distintivo_revocado": DistintivoRevocado,
+           "rechazo": EntradaRechazada}
+ENLACE, TECNICO = "igualdad.guanajuato@imss.example", "sistemas.guanajuato@imss.example"
+DIRECCION, OPERACIONES = "direccion@imss.example", "operaciones@prodheg.example"
+QUIENES = {
+    "convenio_firmado": {ENLACE, OPERACIONES},
+    "objetivo_cumplido": {ENLACE, OPERACIONES},
+    "evidencia_rechazada": {ENLACE, OPERACIONES},
+    "distintivo_otorgado": {ENLACE, DIRECCION, OPERACIONES},
+    "distintivo_por_vencer": {ENLACE, DIRECCION, OPERACIONES},
+    "distintivo_vencido": {ENLACE, OPERACIONES},
+    "distintivo_revocado": {ENLACE, OPERACIONES},
+    "rechazo": {TECNICO},
+}
+
+
+async def test_cada_aviso_llega_por_correo_a_quien_lo_eligio_con_lo_que_debe_decir(infra, esquema):
+    """Los ocho avisos, de hechos reales a correos reales; el de por vencer, sin que nadie envíe nada."""
+    buzon = Buzon()
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        ajustes = AjustesNotificaciones(
+            kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, smtp_host="127.0.0.1",
+            smtp_puerto=buzon.puerto, operadores=[OPERACIONES, {"email": "sin-avisos@prodheg.example", "avisos": []}])
+        firmado = dict(DATOS["convenio_firmado"])
+        firmado["contactos"] = [*firmado["contactos"], {"nombre": "Dirección", "email": DIRECCION,
+                                                        "avisos": ["distintivo_otorgado", "distintivo_por_vencer"]}]
+        datos = {**DATOS, "convenio_firmado": firmado}
+        procesador = Procesador(nombre, reacciones(ajustes))
+        for offset, (aviso, modelo) in enumerate(MODELOS.items()):
+            evento = CloudEvent(source="/alva/prueba", type=modelo.tipo, institucion="imss-guanajuato",
+                                data=modelo.model_validate(datos[aviso]).model_dump(mode="json"))
+            await procesador.procesar_lote(pool, [leer("alva.prueba", 0, offset, None, evento.a_json(), [])])
+        # Siete días antes del fin de vigencia del distintivo otorgado (y antes de su vencimiento, que lo cierra):
+        # la tarea por tiempo lo encuentra. Se reabre para que cuente como vigente.
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE distintivos SET estado = 'vigente'")
+        servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, procesador=procesador, relay=None)
+        fin = date.fromisoformat(DATOS["distintivo_otorgado"]["vigencia"]["fin"])
+        await una_vez(servicio, "por_vencer", partial(avisar_por_vencer, hoy=fin - timedelta(days=7)))
+
+        esperados = sum(len(q) for q in QUIENES.values())
+        await avisar_y_entregar(esquema, ajustes, None, lambda filas: len(filas) == esperados and terminadas(filas))
+        assert len(buzon.mensajes) == esperados
+        por_aviso: dict[str, set[str]] = {}
+        for m in buzon.mensajes:
+            por_aviso.setdefault(m["X-ALVA-Aviso"], set()).add(m["To"])
+            texto = m.get_body(preferencelist=("plain",)).get_content()
+            html = m.get_body(preferencelist=("html",)).get_content()
+            assert ESPERADO[m["X-ALVA-Aviso"]] in texto, (m["X-ALVA-Aviso"], texto)
+            assert "<p>" in html and "Plataforma ALVA" in texto
+            adjuntos = {a.get_filename(): a.get_content() for a in m.iter_attachments()}
+            if m["X-ALVA-Aviso"] == "distintivo_otorgado":
+                assert adjuntos == {"distintivo-d-1.jwt": b"eyJ.x.y"}
+            else:
+                assert adjuntos == {}
+        assert por_aviso == QUIENES
+        # Nada de otra persona en el correo del técnico: sólo el rechazo de su propio reporte.
+        [rechazo] = [m for m in buzon.mensajes if m["X-ALVA-Aviso"] == "rechazo"]
+        assert ENLACE not in rechazo.as_string() and OPERACIONES not in rechazo.as_string()
+        # El aviso de por vencer sale una vez por umbral: correr la tarea otra vez no crea entregas.
+        await una_vez(servicio, "por_vencer", partial(avisar_por_vencer, hoy=fin - timedelta(days=6)))
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM entregas") == esperados
+    finally:
+        buzon.controlador.stop()
