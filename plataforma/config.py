@@ -33,3 +33,8 @@ class Ajustes(BaseSettings):
     pool_max: int = 10
     periodo_s: float = Field(default=30.0, description="Cada cuánto corren las transiciones por tiempo.")
     pendientes_plazo_s: float = Field(default=86400.0, description="Cuánto espera una entrada a lo que le falta.")
+    puerto_operacion: int | None = Field(
+        default=None,
+        description="Puerto HTTP de salud, métricas y AsyncAPI (ALVA_PUERTO_OPERACION); sin valor, el propio del "
+                    "servicio (18081–18084); 0, uno libre; negativo, sin servidor.")
+    host_operacion: str = Field(default="127.0.0.1", description="Dónde escucha ese servidor (ALVA_HOST_OPERACION).")

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from esquemas import TIPOS, CloudEvent, topico_de
 from esquemas.comun import Evento
 from esquemas.ingreso import institucion_del_topico
 from plataforma import outbox
+from plataforma.metricas import Metricas
 from plataforma.nube import Entrada, describir_error, nuevo_evento
 from plataforma.rechazos import Aplazar, Rechazo, mensajes_de_rechazo
 
@@ -21,6 +23,9 @@ log = logging.getLogger(__name__)
 # Errores de infraestructura: deshacen el lote entero para reintentarlo; nunca se vuelven rechazos.
 ERRORES_DE_INFRAESTRUCTURA = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                               asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.QueryCanceledError)
+
+# Lo que se cuenta dentro de un lote espera a que su transacción confirme (por tarea: no se mezcla con otras).
+_POR_CONTAR: ContextVar[list[tuple[str, dict[str, str]]] | None] = ContextVar("por_contar", default=None)
 
 
 @dataclass
@@ -49,6 +54,11 @@ class Contexto:
         if self.procesador is not None:
             self.salidas += await self.procesador.reanudar(self.conn, clave)
 
+    def contar(self, metrica: str, **etiquetas: str) -> None:
+        """Suma uno a una métrica del servicio (p. ej. `distintivos_otorgados`), si el servicio mide."""
+        if self.procesador is not None:
+            self.procesador.contar(metrica, **etiquetas)
+
 
 Reaccion = Callable[[Contexto, Any], Awaitable[None]]
 
@@ -66,15 +76,32 @@ class Procesador:
     guardian_ingreso: bool = False
     procesados: int = 0
     rechazados: int = 0
+    metricas: Metricas | None = None
 
     async def procesar_lote(self, pool: asyncpg.Pool, entradas: list[Entrada]) -> int:
         """Todo el lote en una transacción; un fallo de infraestructura lo deshace entero y se reintenta."""
         salidas: list[outbox.Mensaje] = []
-        async with pool.acquire() as conn, conn.transaction():
-            for entrada in entradas:
-                salidas += await self._procesar(conn, entrada)
-            await outbox.encolar(conn, self.servicio, salidas)
+        por_contar: list[tuple[str, dict[str, str]]] = []
+        ficha = _POR_CONTAR.set(por_contar)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                for entrada in entradas:
+                    salidas += await self._procesar(conn, entrada)
+                await outbox.encolar(conn, self.servicio, salidas)
+        finally:
+            _POR_CONTAR.reset(ficha)
+        for metrica, etiquetas in por_contar:  # la transacción confirmó
+            self.contar(metrica, **etiquetas)
         return len(salidas)
+
+    def contar(self, metrica: str, **etiquetas: str) -> None:
+        """Dentro de un lote, cuenta al confirmar; fuera (tareas periódicas), al momento."""
+        if self.metricas is None:
+            return
+        if (por_contar := _POR_CONTAR.get()) is not None:
+            por_contar.append((metrica, etiquetas))
+        else:
+            self.metricas.contar(metrica, **etiquetas)
 
     async def _procesar(self, conn: asyncpg.Connection, entrada: Entrada) -> list[outbox.Mensaje]:
         de_ingreso = institucion_del_topico(entrada.topico) is not None
@@ -101,6 +128,7 @@ class Procesador:
             async with conn.transaction():
                 await reaccion(ctx, datos)
             self.procesados += 1
+            self.contar("eventos_procesados", tipo=evento.type)
             return ctx.salidas
         except Aplazar as aplazo:
             await _aparcar(conn, entrada, aplazo)
@@ -111,6 +139,8 @@ class Procesador:
             raise
         except Exception as e:  # noqa: BLE001 - un mensaje venenoso no bloquea su partición
             log.exception("%s: error inesperado con %s", self.servicio, evento.id)
+            # No cuenta como procesado: reenviado desde la DLQ tras la corrección, se procesa de verdad.
+            await conn.execute("DELETE FROM inbox WHERE evento_id = $1", entrada.clave_inbox)
             return await self._rechazar(conn, entrada, Rechazo(
                 "error_interno", f"El servicio {self.servicio} no pudo procesar el evento ({type(e).__name__}); "
                 "quedó en la cola de mensajes muertos para revisarlo."), ilegible=True, en_inbox=True)
@@ -127,6 +157,7 @@ class Procesador:
         for entrada, rechazo in await _sacar_pendientes(conn, "recibido_en < now() - make_interval(secs => $1)",
                                                          plazo_s):
             salidas += mensajes_de_rechazo(entrada, rechazo, self.servicio, a_dlq=False)
+            self.contar("eventos_rechazados", codigo=rechazo.codigo)
         return salidas
 
     def _validar(self, entrada: Entrada) -> Evento:
@@ -149,6 +180,7 @@ class Procesador:
         if not en_inbox and not await _registrar_en_inbox(conn, entrada.clave_inbox):
             return []
         self.rechazados += 1
+        self.contar("eventos_rechazados", codigo=rechazo.codigo)
         log.info("%s rechaza %s:%s@%s: %s", self.servicio, entrada.topico, entrada.particion, entrada.offset,
                  rechazo.motivo)
         return mensajes_de_rechazo(entrada, rechazo, self.servicio, a_dlq=ilegible)

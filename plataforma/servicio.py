@@ -1,4 +1,5 @@
-"""Arma un servicio: broker FastStream con un suscriptor por lotes, pool, migraciones, relay y tareas de fondo."""
+"""Arma un servicio: broker FastStream con un suscriptor por lotes, pool, migraciones, relay, tareas de fondo
+y su puerto de operación (salud, métricas, AsyncAPI)."""
 
 import asyncio
 import logging
@@ -9,11 +10,14 @@ from pathlib import Path
 import asyncpg
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
 
 from plataforma.bd import crear_pool, migrar
 from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
+from plataforma.metricas import Metricas
 from plataforma.nube import Entrada, decodificar_lote, parsear_lote
+from plataforma.operacion import ServidorOperacion
 from plataforma.outbox import Relay, crear_productor
 from plataforma.periodico import PENDIENTES
 from plataforma.topicos import Topicos
@@ -40,12 +44,14 @@ class Servicio:
     _fondo: list[asyncio.Task] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.procesador = Procesador(self.nombre, self.reacciones, self.guardian_ingreso)
+        self.metricas = Metricas(self.nombre)
+        self.procesador = Procesador(self.nombre, self.reacciones, self.guardian_ingreso, metricas=self.metricas)
         self.topicos = Topicos(self.ajustes.kafka_bootstrap_servers, self.ajustes.particiones, self.ajustes.replicacion)
         self.broker = KafkaBroker(
             self.ajustes.kafka_bootstrap_servers,
             client_id=f"alva-{self.nombre}",
             metadata_max_age_ms=self.ajustes.metadata_max_age_ms,
+            middlewares=[self.metricas.middleware],
         )
         self.broker.subscriber(
             pattern=self.patron,
@@ -60,7 +66,9 @@ class Servicio:
             title=f"alva-{self.nombre}",
             description=f"Eventos que consume {self.nombre}",
         )(self.consumir)
-        self.app = FastStream(self.broker)
+        self.app = FastStream(self.broker, specification=AsyncAPI(
+            title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume."))
+        self.operacion = ServidorOperacion(self)
         self.app.on_startup(self.arrancar)
         self.app.after_shutdown(self.detener)
 
@@ -74,7 +82,20 @@ class Servicio:
             raise
         self.relay.despertar()
 
+    @property
+    def puerto_operacion_real(self) -> int | None:
+        """El puerto HTTP de operación ya abierto (el elegido, si se pidió 0); None si está apagado."""
+        return self.operacion.puerto
+
     async def arrancar(self) -> None:
+        await self.operacion.abrir()  # primero: un puerto ocupado falla antes de tocar la base o Kafka
+        try:
+            await self._arrancar()
+        except BaseException:
+            await self.operacion.cerrar()
+            raise
+
+    async def _arrancar(self) -> None:
         self.pool = await crear_pool(self.ajustes.postgres_dsn, self.nombre, maximo=self.ajustes.pool_max)
         await migrar(self.pool, self.nombre, self.carpeta_sql)
         for preparar in self.al_arrancar:
@@ -88,6 +109,7 @@ class Servicio:
         self._fondo += [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in tareas]
 
     async def detener(self) -> None:
+        await self.operacion.cerrar()
         for tarea in self._fondo:
             tarea.cancel()
         await asyncio.gather(*self._fondo, return_exceptions=True)

@@ -21,9 +21,11 @@ FABRICAS = {
 
 def ajustes_de(nombre: str, infra, smtp_puerto: int | None = None, **extra):
     fabrica, clase = FABRICAS[nombre]
-    # Las transiciones por tiempo corren cada medio segundo para que las pruebas no esperen.
+    # Las transiciones por tiempo corren cada medio segundo para que las pruebas no esperen; el puerto de
+    # operación es uno libre, porque a veces corren dos instancias del mismo servicio en este proceso.
     campos = dict(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, lote_espera_ms=50,
-                  periodo_s=0.5, **extra)
+                  periodo_s=0.5, puerto_operacion=0)
+    campos.update(extra)
     if smtp_puerto:
         campos.update(smtp_host="127.0.0.1", smtp_puerto=smtp_puerto)
     return clase(**campos)

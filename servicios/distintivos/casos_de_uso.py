@@ -164,6 +164,7 @@ async def otorgar(ctx: Contexto, repo: PostgresDistintivos, convenio, reglas, mo
         convenio_id=convenio["convenio_id"], periodo=periodo, fecha=fecha, vigencia=Vigencia(inicio=inicio, fin=fin),
         criterios=criterios, credencial=credencial, credencial_jwt=jwt, reglas_version=reglas.version,
         anterior_id=anterior and anterior["distintivo_id"]))
+    ctx.contar("distintivos_otorgados", programa=convenio["programa"])
     if anterior:
         emitir(DistintivoRenovado(distintivo_id=distintivo_id, anterior_id=anterior["distintivo_id"],
                                   convenio_id=convenio["convenio_id"], institucion=convenio["institucion"],

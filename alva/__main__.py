@@ -1,0 +1,3 @@
+from alva.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""`alva`: la herramienta de las instituciones y de quien opera. `alva --help` para empezar."""
+
+import typer
+
+from alva.cli import emitir, estado, observar
+
+app = typer.Typer(
+    name="alva", no_args_is_help=True, rich_markup_mode="rich",
+    help="Emitir reportes, seguir los tópicos, ver el estado de una institución y reparar. Lee "
+         "KAFKA_BOOTSTRAP_SERVERS y ALVA_POSTGRES_DSN (por omisión, lo embebido de `make infra`). "
+         "Códigos de salida: 0 bien, 1 rechazado, 2 entrada inválida, 3 sin respuesta, 4 sin conexión.")
+app.command()(emitir.emitir)
+app.command()(emitir.esquemas)
+app.command()(emitir.alta)
+app.add_typer(emitir.evidencia, name="evidencia")
+app.add_typer(emitir.distintivo, name="distintivo")
+app.command()(observar.observar)
+app.command()(observar.rechazos)
+app.add_typer(observar.dlq, name="dlq")
+app.command()(observar.grupos)
+app.command()(estado.estado)
+app.command()(estado.entregas)
+
+
+def main() -> None:
+    app()

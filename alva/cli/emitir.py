@@ -1,0 +1,301 @@
+"""Para las instituciones (y las acciones de quien opera): emitir reportes validados y esperar su desenlace."""
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from pydantic import ValidationError
+from rich.progress import Progress
+from rich.table import Table
+
+from alva.cli.comun import Salida, ajustes, consola, correr, errores, json_a_pantalla, productor, salir
+from alva.lineas import tipo_corto
+from alva.observador import Observador
+from esquemas import CloudEvent
+from esquemas.catalogo import TIPOS, TOPICOS_CANONICOS
+from esquemas.exportar import ejemplos_json, escribir, esquemas_json
+from esquemas.ingreso import topico_ingreso
+from esquemas.rechazos import EntradaRechazada
+from plataforma.nube import describir_error
+from plataforma.nube import cabeceras_kafka
+from plataforma.topicos import Topicos
+
+
+class ReporteInvalido(ValueError):
+    def __init__(self, motivo: str, campo: str | None = None) -> None:
+        super().__init__(motivo)
+        self.motivo, self.campo = motivo, campo
+
+
+@dataclass
+class Desenlace:
+    aceptado: bool
+    evento: CloudEvent
+
+    def como_dict(self) -> dict:
+        return {"aceptado": self.aceptado, "evento": self.evento.model_dump(mode="json", exclude_none=True)}
+
+
+def reportes() -> list[str]:
+    return sorted(n for n, t in TIPOS.items() if t.topico is None)
+
+
+def tipo_completo(tipo: str) -> str:
+    """`sesion.completada` → `mx.alva.ingreso.sesion.completada.v1`; sólo reportes de ingreso."""
+    candidatos = [tipo] if tipo.startswith("mx.alva.") else [f"mx.alva.ingreso.{tipo}.v1"]
+    for c in candidatos:
+        if c in TIPOS and TIPOS[c].topico is None:
+            return c
+    cortos = ", ".join(tipo_corto(r).removeprefix("ingreso.") for r in reportes())
+    raise ReporteInvalido(f"'{tipo}' no es un reporte que ALVA reciba. Reportes: {cortos}.", "type")
+
+
+@cache
+def _validador(tipo: str) -> Draft202012Validator:
+    return Draft202012Validator(esquemas_json()[f"{tipo}.json"])
+
+
+def construir(tipo: str, institucion: str, datos: dict, *, id_: str | None = None,
+              subject: str | None = None) -> CloudEvent:
+    """El reporte validado contra su JSON Schema (el mismo que cualquier sistema puede usar) y su modelo."""
+    tipo = tipo_completo(tipo)
+    if error := best_match(_validador(tipo).iter_errors(datos)):
+        ruta = ["data", *map(str, error.absolute_path)]
+        if error.validator == "required" and isinstance(error.instance, dict):
+            falta = next(c for c in error.validator_value if c not in error.instance)
+            campo = ".".join([*ruta, falta])
+            raise ReporteInvalido(f"falta el campo obligatorio {campo}", campo)
+        campo = ".".join(ruta)
+        raise ReporteInvalido(f"{campo}: {error.message}", campo)
+    try:
+        TIPOS[tipo].modelo.model_validate(datos)
+    except ValidationError as e:
+        campo, motivo = describir_error(e, "data")
+        raise ReporteInvalido(motivo, campo) from e
+    try:
+        return CloudEvent(id=id_ or uuid.uuid4(), source=f"/instituciones/{institucion}/alva-cli", type=tipo,
+                          subject=subject, dataschema=TIPOS[tipo].dataschema, data=datos, institucion=institucion)
+    except ValidationError as e:
+        campo, motivo = describir_error(e, "")
+        raise ReporteInvalido(motivo, campo.strip(".") or None) from e
+
+
+def _valor(texto: str):
+    try:
+        return json.loads(texto)
+    except json.JSONDecodeError:
+        return texto
+
+
+def leer_reportes(archivo: Path | None, tipo: str | None, institucion: str | None,
+                  datos: list[str]) -> list[CloudEvent]:
+    """De un archivo JSON (datos o un CloudEvent completo), de uno JSON Lines (varios), o de `campo=valor`."""
+    crudos: list[dict] = []
+    if archivo is not None:
+        texto = (typer.get_text_stream("stdin").read() if str(archivo) == "-" else archivo.read_text("utf-8"))
+        try:
+            crudos = ([json.loads(l) for l in texto.splitlines() if l.strip()]
+                      if str(archivo).endswith(".jsonl") else [json.loads(texto)])
+        except json.JSONDecodeError as e:
+            raise ReporteInvalido(f"{archivo} no es JSON válido: {e}") from e
+    if datos:
+        extra = {}
+        for par in datos:
+            if "=" not in par:
+                raise ReporteInvalido(f"'{par}' no es campo=valor")
+            clave, valor = par.split("=", 1)
+            extra[clave] = _valor(valor)
+        crudos = [{**c, **extra} for c in crudos] if crudos and "specversion" not in crudos[0] else crudos or [extra]
+    if not crudos:
+        raise ReporteInvalido("nada que emitir: dé --archivo o campos con --dato campo=valor")
+    eventos = []
+    for crudo in crudos:
+        if not isinstance(crudo, dict):
+            raise ReporteInvalido("cada reporte es un objeto JSON")
+        if "specversion" in crudo:  # un CloudEvent completo: su tipo, su institución y su id mandan
+            eventos.append(construir(crudo.get("type", ""), crudo.get("institucion") or institucion or "",
+                                     crudo.get("data") or {}, id_=crudo.get("id"), subject=crudo.get("subject")))
+        else:
+            if not tipo or not institucion:
+                raise ReporteInvalido("falta TIPO o --institucion (o un CloudEvent completo en el archivo)")
+            eventos.append(construir(tipo, institucion, crudo))
+    return eventos
+
+
+def es_desenlace(evento: CloudEvent, reporte_id: str) -> bool:
+    if evento.type == EntradaRechazada.tipo:
+        return evento.data.get("entrada_id") == reporte_id
+    return evento.causationid == reporte_id
+
+
+async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float,
+                           progreso: bool = False) -> dict[str, Desenlace | None]:
+    a = ajustes()
+    observador = await Observador.abrir(a.kafka_bootstrap_servers, list(TOPICOS_CANONICOS)) if esperar else None
+    try:
+        p = await productor(a.kafka_bootstrap_servers)
+        try:
+            with Progress(console=errores, transient=True, disable=not progreso) as barra:
+                tarea = barra.add_task("emitiendo", total=len(eventos))
+                envios = []
+                for e in eventos:
+                    envios.append(await p.send(topico_ingreso(e.institucion), e.a_json(), key=e.llave,
+                                               headers=cabeceras_kafka(e)))
+                    barra.advance(tarea)
+                for envio in envios:
+                    await envio
+        finally:
+            await p.stop()
+        resultados: dict[str, Desenlace | None] = {str(e.id): None for e in eventos}
+        if observador is None:
+            return resultados
+        limite = time.monotonic() + plazo_s
+        while None in resultados.values() and time.monotonic() < limite:
+            for _, visto in await observador.recibir(min(0.5, max(0.01, limite - time.monotonic()))):
+                for rid, hecho in resultados.items():
+                    if hecho is None and es_desenlace(visto, rid):
+                        resultados[rid] = Desenlace(visto.type != EntradaRechazada.tipo, visto)
+        return resultados
+    finally:
+        if observador is not None:
+            await observador.cerrar()
+
+
+def describir(desenlace: Desenlace) -> str:
+    e = desenlace.evento
+    if desenlace.aceptado:
+        return f"[green]✔ aceptado[/]: {tipo_corto(e.type)} ({e.id})"
+    d = e.data
+    campo = f" en {d['campo']}" if d.get("campo") else ""
+    return f"[red]✘ rechazado[/] por {d.get('servicio')}: [bold]{d['codigo']}[/]{campo}: {d['motivo']}"
+
+
+def emitir(
+    tipo: Annotated[str | None, typer.Argument(help="El reporte, p. ej. sesion.completada (o el type completo).")] = None,
+    institucion: Annotated[str | None, typer.Option("--institucion", "-i", help="Quién reporta: escribe en "
+                                                    "alva.ingreso.<institucion>.")] = None,
+    archivo: Annotated[Path | None, typer.Option("--archivo", "-a", help="JSON con los datos o un CloudEvent "
+                                                 "completo; .jsonl para varios; - para la entrada estándar.")] = None,
+    dato: Annotated[list[str], typer.Option("--dato", "-d", help="campo=valor (el valor en JSON si lo es); "
+                                            "se repite.")] = [],  # noqa: B006 - así declara typer las listas
+    esperar: Annotated[bool, typer.Option(help="Esperar el hecho que produce, o su rechazo y por qué.")] = False,
+    plazo: Annotated[float, typer.Option(help="Segundos de espera con --esperar.")] = 60.0,
+    como_json: Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")] = False,
+) -> None:
+    """Valida un reporte contra su JSON Schema y lo envía al tópico de ingreso de la institución.
+
+    Un reporte inválido no sale de esta máquina (código 2, con el campo). Con --esperar: 0 si se aceptó,
+    1 si se rechazó, 3 si no hubo respuesta en el plazo.
+    """
+    try:
+        eventos = leer_reportes(archivo, tipo, institucion, dato)
+    except ReporteInvalido as e:
+        if como_json:
+            json_a_pantalla({"error": e.motivo, "campo": e.campo})
+        salir(Salida.INVALIDO, f"[red]✘ Reporte inválido, no se envió:[/] {e.motivo}")
+    enviar(eventos, esperar, plazo, como_json)
+
+
+def enviar(eventos: list[CloudEvent], esperar: bool, plazo: float, como_json: bool) -> None:
+    resultados = correr(emitir_y_esperar(eventos, esperar, plazo, progreso=len(eventos) > 20))
+    codigo = Salida.BIEN
+    for e in eventos:
+        d = resultados[str(e.id)]
+        if esperar and d is None:
+            codigo = max(codigo, Salida.SIN_RESPUESTA)
+        elif d is not None and not d.aceptado:
+            codigo = max(codigo, Salida.RECHAZADO)
+        if como_json:
+            json_a_pantalla({"id": str(e.id), "type": e.type, "topico": topico_ingreso(e.institucion),
+                             "desenlace": d.como_dict() if d else None})
+            continue
+        consola.print(f"{e.id}  {tipo_corto(e.type)} → {topico_ingreso(e.institucion)}")
+        if d is not None:
+            consola.print("  " + describir(d))
+        elif esperar:
+            consola.print(f"  [yellow]… sin respuesta en {plazo:g} s[/]: quizá espera a su convenio (ver "
+                          "`alva rechazos`, `alva grupos`).")
+    raise typer.Exit(int(codigo))
+
+
+def esquemas(
+    carpeta: Annotated[Path | None, typer.Option(help="Escribe aquí <type>.json (JSON Schema 2020-12) y "
+                                                 "ejemplos/<type>.json.")] = None,
+    como_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Los tipos de evento: los reportes que ALVA recibe y los hechos que publica, con su esquema."""
+    if carpeta is not None:
+        carpeta.mkdir(parents=True, exist_ok=True)
+        escribir(carpeta, esquemas_json())
+        escribir(carpeta / "ejemplos", ejemplos_json())
+    filas = [{"type": n, "topico": t.topico or "alva.ingreso.<institucion>",
+              "descripcion": (t.modelo.__doc__ or "").strip().splitlines()[0]} for n, t in sorted(TIPOS.items())]
+    if como_json:
+        json_a_pantalla(filas)
+        return
+    tabla = Table("type", "tópico", "qué es", box=None)
+    for f in filas:
+        tabla.add_row(f["type"], f["topico"], f["descripcion"])
+    consola.print(tabla)
+
+
+# Acciones de quien opera: reportes del otorgante, desde su propio tópico de ingreso.
+Otorgante = Annotated[str, typer.Option("--otorgante", envvar="ALVA_OTORGANTE",
+                                        help="Desde qué tópico de ingreso actúa quien opera.")]
+Esperar = Annotated[bool, typer.Option(help="Esperar el desenlace.")]
+Json = Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")]
+
+evidencia = typer.Typer(help="Aprobar o rechazar la evidencia que entregó una institución.", no_args_is_help=True)
+distintivo = typer.Typer(help="Acciones sobre un distintivo otorgado.", no_args_is_help=True)
+
+
+def _actuar(tipo: str, otorgante: str, datos: dict, esperar: bool, como_json: bool) -> None:
+    try:
+        evento = construir(tipo, otorgante, {k: v for k, v in datos.items() if v is not None})
+    except ReporteInvalido as e:
+        salir(Salida.INVALIDO, f"[red]✘ Acción inválida, no se envió:[/] {e.motivo}")
+    enviar([evento], esperar, 60.0, como_json)
+
+
+@evidencia.command("aprobar")
+def evidencia_aprobar(convenio_id: str, objetivo_id: str, evidencia_id: str, otorgante: Otorgante = "prodheg",
+                      esperar: Esperar = True, como_json: Json = False) -> None:
+    """La evidencia cumple: el objetivo queda cumplido."""
+    _actuar("evidencia.revisada", otorgante, {"convenio_id": convenio_id, "objetivo_id": objetivo_id,
+                                              "evidencia_id": evidencia_id, "dictamen": "aprobada"}, esperar, como_json)
+
+
+@evidencia.command("rechazar")
+def evidencia_rechazar(convenio_id: str, objetivo_id: str, evidencia_id: str,
+                       motivo: Annotated[str, typer.Option(help="Qué falta; lo recibe la institución.")],
+                       otorgante: Otorgante = "prodheg", esperar: Esperar = True, como_json: Json = False) -> None:
+    """La evidencia no basta: la institución recibe el motivo y puede enviar otra."""
+    _actuar("evidencia.revisada", otorgante, {"convenio_id": convenio_id, "objetivo_id": objetivo_id,
+                                              "evidencia_id": evidencia_id, "dictamen": "rechazada",
+                                              "motivo": motivo}, esperar, como_json)
+
+
+@distintivo.command("revocar")
+def distintivo_revocar(distintivo_id: str, motivo: Annotated[str, typer.Option(help="Por qué; queda en el "
+                                                                                  "evento y en el aviso.")],
+                       otorgante: Otorgante = "prodheg", esperar: Esperar = True, como_json: Json = False) -> None:
+    """Revoca un distintivo: su credencial queda revocada en la lista de estado."""
+    _actuar("distintivo.revocado", otorgante, {"distintivo_id": distintivo_id, "motivo": motivo}, esperar,
+            como_json)
+
+
+def alta(institucion: Annotated[str, typer.Argument(help="Su id, p. ej. penjamo (minúsculas y guiones).")]) -> None:
+    """Da de alta a una institución: crea su tópico de ingreso, alva.ingreso.<institucion>."""
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", institucion):
+        salir(Salida.INVALIDO, f"[red]✘ '{institucion}' no es un id válido:[/] minúsculas, números y guiones.")
+    a = ajustes()
+    topico = correr(Topicos(a.kafka_bootstrap_servers, a.particiones, a.replicacion).alta_institucion(institucion))
+    consola.print(f"[green]✔[/] {topico} listo; los servicios lo escuchan en segundos.")

@@ -1,0 +1,210 @@
+"""`alva` como lo usa una persona: un subproceso contra el broker y la base reales, con los servicios en marcha."""
+
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from alva import escenario
+from esquemas.distintivos import DistintivoOtorgado
+from esquemas.ingreso import topico_ingreso
+from esquemas.notificaciones import NotificacionEnviada
+from esquemas.rechazos import topico_dlq
+from tests.conftest import unico
+from tests.e2e.ayudas import de_tipo
+
+pytestmark = pytest.mark.e2e
+
+
+async def alva(infra, *argumentos: str, entrada: bytes | None = None) -> tuple[int, str, str]:
+    """Corre `alva …` como lo haría alguien en su terminal; devuelve (código, salida, errores)."""
+    entorno = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "ALVA_POSTGRES_DSN": infra.postgres_dsn}
+    proceso = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alva", *argumentos, env=entorno, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    salida, errores = await asyncio.wait_for(proceso.communicate(entrada), 120)
+    return proceso.returncode, salida.decode(), errores.decode()
+
+
+async def final_de(infra, topico: str) -> int:
+    """Cuántos mensajes hay en el tópico (la suma de los finales de sus particiones)."""
+    lector = AIOKafkaConsumer(bootstrap_servers=infra.kafka)
+    await lector.start()
+    try:
+        particiones = [TopicPartition(topico, p) for p in lector.partitions_for_topic(topico) or ()]
+        particiones = particiones or [TopicPartition(topico, p) for p in range(3)]
+        return sum((await lector.end_offsets(particiones)).values())
+    finally:
+        await lector.stop()
+
+
+async def test_emitir_y_esperar_la_aceptacion_o_el_rechazo(infra, plataforma, tmp_path):
+    corrida = unico("cli")
+    convenio = escenario.convenio(corrida, date.today()).evento
+    archivo = tmp_path / "convenio.json"
+    archivo.write_text(json.dumps(convenio.data), encoding="utf-8")
+    codigo, salida, errores = await alva(infra, "emitir", "convenio.firmado", "-i", escenario.OTORGANTE,
+                                         "-a", str(archivo), "--esperar")
+    assert codigo == 0, errores
+    assert "aceptado" in salida and "convenios.convenio.firmado" in salida
+
+    # Una sesión fuera de la vigencia: llega, y vuelve rechazada con su código y su motivo.
+    sesion = escenario.sesiones(corrida, date.today())[0].evento.data
+    fuera = {**sesion, "sesion_id": f"{corrida}-fuera", "fecha": str(date.today() + timedelta(days=400))}
+    codigo, salida, _ = await alva(infra, "emitir", "sesion.completada", "-i", escenario.IMSS, "-a", "-", "--esperar",
+                                   "--json", entrada=json.dumps(fuera).encode())
+    assert codigo == 1
+    desenlace = json.loads(salida)["desenlace"]
+    assert not desenlace["aceptado"] and desenlace["evento"]["data"]["codigo"] == "fecha_fuera_de_vigencia"
+
+
+async def test_un_reporte_invalido_no_sale_y_dice_que_campo(infra, plataforma):
+    topico = topico_ingreso("penjamo")
+    antes = await final_de(infra, topico)
+    codigo, salida, errores = await alva(
+        infra, "emitir", "sesion.completada", "-i", "penjamo", "-d", "sesion_id=S-1", "-d", "convenio_id=C-1",
+        "-d", "tema=Igualdad", "-d", "modalidad=hibrida", "-d", "fecha=2026-11-20", "-d", "horas=2",
+        "-d", "facilitador=Ana", "-d", 'asistentes=["p-1"]')
+    assert codigo == 2
+    assert "data.modalidad" in errores and "no se envió" in errores
+    assert await final_de(infra, topico) == antes  # nada salió de la máquina
+
+
+async def test_estado_a_medio_camino_y_la_cadena_hasta_el_correo(infra, plataforma, observador, tmp_path):
+    corrida = unico("cli")
+    convenio = escenario.convenio(corrida, date.today()).evento
+    cid = convenio.data["convenio_id"]
+    primera, *resto = [r.evento.data for r in escenario.sesiones(corrida, date.today())]
+    (tmp_path / "convenio.json").write_text(json.dumps(convenio.data), encoding="utf-8")
+    assert (await alva(infra, "emitir", "convenio.firmado", "-i", escenario.OTORGANTE,
+                       "-a", str(tmp_path / "convenio.json"), "--esperar"))[0] == 0
+    (tmp_path / "s1.json").write_text(json.dumps(primera), encoding="utf-8")
+    assert (await alva(infra, "emitir", "sesion.completada", "-i", escenario.IMSS, "-a", str(tmp_path / "s1.json"),
+                       "--esperar"))[0] == 0
+
+    # A medio camino: 4 de 10 personas, 1 de 3 sesiones, y el evaluador dice qué falta.
+    limite = time.monotonic() + 30
+    while True:
+        codigo, salida, errores = await alva(infra, "estado", escenario.IMSS, "--json")
+        assert codigo == 0, errores
+        [c] = [c for c in json.loads(salida)["convenios"] if c["convenio_id"] == cid]
+        avance = {o["objetivo_id"]: o["valor"] for o in c["objetivos"]}
+        if avance == {"capacitar-personal": 4, "sesiones-capacitacion": 1} and c["faltantes"]:
+            break
+        assert time.monotonic() < limite, c
+        await asyncio.sleep(0.2)
+    assert any("Capacitar a 10 personas" in f or "capacitar" in f.lower() for f in c["faltantes"])
+    codigo, legible, _ = await alva(infra, "estado", escenario.IMSS)
+    assert cid in legible and "4/10" in legible and "1/3" in legible
+
+    # El resto en un solo archivo JSON Lines; luego la cadena: la sesión que cumplió el objetivo que otorgó el
+    # distintivo que mandó el correo.
+    (tmp_path / "resto.jsonl").write_text("\n".join(json.dumps(s) for s in resto), encoding="utf-8")
+    codigo, salida, _ = await alva(infra, "emitir", "sesion.completada", "-i", escenario.IMSS,
+                                   "-a", str(tmp_path / "resto.jsonl"), "--esperar")
+    assert codigo == 0 and salida.count("aceptado") == 2
+    otorgado = await observador.esperar(de_tipo(DistintivoOtorgado, convenio_id=cid), 60)
+    enviada = await observador.esperar(de_tipo(NotificacionEnviada, evento_id=str(otorgado.id),
+                                               destinatario=escenario.CORREO_IMSS), 60)
+    codigo, arbol, errores = await alva(infra, "observar", "--cadena", str(enviada.id), "--desde", "1h")
+    assert codigo == 0, errores
+    orden = [arbol.index(t) for t in ("ingreso.sesion.completada", "capacitacion.sesion.completada",
+                                      "distintivos.distintivo.otorgado", "notificaciones.notificacion.enviada")]
+    assert orden == sorted(orden), arbol
+    assert escenario.CORREO_IMSS in arbol
+
+
+async def test_observar_filtra_por_institucion_tipo_y_correlacion(infra, plataforma):
+    convenio = escenario.convenio(unico("obs"), date.today()).evento
+    codigo, salida, errores = await alva(infra, "emitir", "convenio.firmado", "-i", escenario.OTORGANTE, "-a", "-",
+                                         "--esperar", "--json", entrada=json.dumps(convenio.data).encode())
+    assert codigo == 0, errores
+    reporte_id = json.loads(salida)["id"]
+    codigo, salida, errores = await alva(infra, "observar", "--desde", "10m", "--correlacion", reporte_id, "--tipo",
+                                         "convenio.firmado", "-i", escenario.IMSS, "--json", "--max", "1",
+                                         "--plazo", "30")
+    assert codigo == 0, errores
+    [visto] = [json.loads(l) for l in salida.splitlines()]
+    assert visto["type"] == "mx.alva.convenios.convenio.firmado.v1" and visto["institucion"] == escenario.IMSS
+    assert visto["correlationid"] == reporte_id and visto["topico"] == "alva.convenios"
+    codigo, legible, _ = await alva(infra, "observar", "--desde", "10m", "--correlacion", reporte_id, "--max", "2",
+                                    "--plazo", "30")
+    assert "ingreso.convenio.firmado" in legible and "convenios.convenio.firmado" in legible
+
+
+async def test_la_dlq_se_reenvia_una_sola_vez(infra, plataforma, productor, observador):
+    institucion = unico("dlq")
+    corrida = unico("dlq")
+    reporte = escenario.convenio(corrida, date.today()).evento
+    topico = topico_ingreso(escenario.OTORGANTE)
+    # Lo que deja un servicio en la DLQ cuando no pudo procesar un reporte (cabeceras incluidas).
+    dlq = topico_dlq(f"alva.ingreso.{institucion}")
+    await productor.send_and_wait(dlq, reporte.a_json(), key=reporte.llave, headers=[
+        ("content-type", b"application/cloudevents+json"), ("alva-topico-original", topico.encode()),
+        ("alva-error-codigo", b"error_interno"), ("alva-error-motivo", b"fallo del servicio"),
+        ("alva-offset-original", b"0"), ("alva-servicio", b"convenios")])
+    codigo, salida, _ = await alva(infra, "dlq", "--topico", dlq, "--json")
+    assert codigo == 0 and [f["reenviado"] for f in json.loads(salida)] == [False]
+
+    codigo, salida, errores = await alva(infra, "dlq", "reenviar", "--topico", dlq)
+    assert codigo == 0, errores
+    assert f"1 mensaje(s) de {dlq}" in salida
+    await observador.esperar(lambda e: e.causationid == str(reporte.id), 60)
+    codigo, salida, _ = await alva(infra, "dlq", "reenviar", "--topico", dlq)
+    assert codigo == 0 and "Nada que reenviar" in salida
+    codigo, salida, _ = await alva(infra, "dlq", "--topico", dlq, "--json")
+    assert [f["reenviado"] for f in json.loads(salida)] == [True]
+
+
+async def test_grupos_muestra_a_un_servicio_detenido_quedandose_atras(infra, plataforma, productor):
+    institucion = unico("lag")
+    topico = f"alva.pruebas.{institucion}"  # fuera de los patrones de los servicios
+    grupo = f"alva-detenido-{institucion}"
+    await productor.send_and_wait(topico, b"{}", key=b"x")
+    # Un consumidor de grupo que leyó todo y se detuvo.
+    lector = AIOKafkaConsumer(topico, bootstrap_servers=infra.kafka, group_id=grupo, enable_auto_commit=False,
+                              auto_offset_reset="earliest")
+    await lector.start()
+    try:
+        while not await lector.getmany(timeout_ms=1000):
+            pass
+        await lector.commit()
+    finally:
+        await lector.stop()
+    for _ in range(3):
+        await productor.send_and_wait(topico, b"{}", key=b"x")
+    codigo, salida, errores = await alva(infra, "grupos", "--json")
+    assert codigo == 0, errores
+    [fila] = [f for f in json.loads(salida) if f["grupo"] == grupo]
+    assert fila["retraso"] == 3 and fila["por_topico"] == {topico: 3} and fila["instancias"] == 0
+    assert (await alva(infra, "grupos", "--max-retraso", "2"))[0] == 1
+
+
+async def test_el_ejemplo_del_readme_con_aiokafka_envia_un_reporte_valido(infra, plataforma, tmp_path):
+    """El bloque de Python del README, tal cual: su mensaje se lee como un reporte válido de Pénjamo."""
+    from pathlib import Path
+
+    from alva.observador import Observador
+    from esquemas.catalogo import TIPOS
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    bloque = readme.split("<!-- ejemplo-python -->\n```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "ejemplo.py").write_text(bloque, encoding="utf-8")
+    observador = await Observador.abrir(infra.kafka, [topico_ingreso("penjamo")])
+    try:
+        proceso = await asyncio.create_subprocess_exec(
+            sys.executable, str(tmp_path / "ejemplo.py"), env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka},
+            stdout=asyncio.subprocess.PIPE)
+        salida, _ = await asyncio.wait_for(proceso.communicate(), 60)
+        assert proceso.returncode == 0
+        reporte_id = salida.decode().strip()
+        evento = await observador.esperar(lambda e: str(e.id) == reporte_id, 30)
+    finally:
+        await observador.cerrar()
+    TIPOS[evento.type].modelo.model_validate(evento.data)
+    assert evento.institucion == "penjamo"
