@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from rich.progress import Progress
 from rich.table import Table
 
-from alva.cli.comun import Salida, ajustes, consola, correr, errores, json_a_pantalla, productor, salir
+from alva.cli.comun import (Salida, ajustes, consola, correr, errores, json_a_pantalla, productor, salir,
+                            topicos_alva)
 from alva.lineas import tipo_corto
 from alva.observador import Observador
 from esquemas import CloudEvent
@@ -139,6 +140,10 @@ def es_desenlace(evento: CloudEvent, reporte_id: str) -> bool:
 async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float,
                            progreso: bool = False) -> dict[str, Desenlace | None]:
     a = ajustes()
+    existentes = set(await topicos_alva(a.kafka_bootstrap_servers))
+    if faltan := sorted({topico_ingreso(e.institucion) for e in eventos} - existentes):
+        salir(Salida.INVALIDO, f"[red]✘ No existe {', '.join(faltan)}[/]: la institución no está dada de alta; "
+                               "el otorgante la da de alta con `alva alta <institucion>`. No se envió nada.")
     observador = await Observador.abrir(a.kafka_bootstrap_servers, list(TOPICOS_CANONICOS)) if esperar else None
     try:
         p = await productor(a.kafka_bootstrap_servers)

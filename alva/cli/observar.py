@@ -1,5 +1,6 @@
 """Para quien opera: seguir los tópicos, ver una cadena entera, los rechazos, la DLQ y el retraso de cada servicio."""
 
+import asyncio
 import time
 from collections import defaultdict
 from typing import Annotated
@@ -308,9 +309,14 @@ async def _reenviar(topico: str | None) -> dict[str, int]:
 
 def grupos(
     max_retraso: Annotated[int | None, typer.Option(help="Sale con 1 si algún grupo va más atrás que esto.")] = None,
+    al_dia: Annotated[bool, typer.Option("--esperar-al-dia", help="Espera, con una barra de avance, a que los "
+                                         "servicios (alva-<servicio>) no deban nada; 3 si no en --plazo.")] = False,
+    plazo: Annotated[float, typer.Option(help="Segundos de espera con --esperar-al-dia.")] = 300.0,
     como_json: Json = False,
 ) -> None:
     """El retraso (lag) de cada servicio: cuántos eventos le faltan por procesar, por tópico."""
+    if al_dia and not correr(_esperar_al_dia(plazo)):
+        salir(Salida.SIN_RESPUESTA, f"[yellow]Los servicios no se pusieron al día en {plazo:g} s.[/]")
     filas = correr(_grupos())
     if como_json:
         json_a_pantalla(filas)
@@ -323,6 +329,25 @@ def grupos(
         consola.print(tabla if filas else "Ningún grupo de consumo de ALVA todavía.")
     if max_retraso is not None and any(f["retraso"] > max_retraso for f in filas):
         raise typer.Exit(int(Salida.RECHAZADO))
+
+
+SERVICIOS = ("alva-convenios", "alva-capacitacion", "alva-distintivos", "alva-notificaciones")
+
+
+async def _esperar_al_dia(plazo_s: float) -> bool:
+    limite = time.monotonic() + plazo_s
+    with Progress(console=errores, transient=True) as barra:
+        tarea = None
+        while True:
+            debe = sum(f["retraso"] for f in await _grupos() if f["grupo"] in SERVICIOS)
+            if tarea is None:
+                tarea = barra.add_task("poniéndose al día", total=max(debe, 1))
+            barra.update(tarea, completed=barra.tasks[0].total - debe)
+            if debe == 0:
+                return True
+            if time.monotonic() > limite:
+                return False
+            await asyncio.sleep(0.5)
 
 
 class _DescribirGruposV1(DescribeGroupsRequest):

@@ -183,6 +183,9 @@ async def test_grupos_muestra_a_un_servicio_detenido_quedandose_atras(infra, pla
     [fila] = [f for f in json.loads(salida) if f["grupo"] == grupo]
     assert fila["retraso"] == 3 and fila["por_topico"] == {topico: 3} and fila["instancias"] == 0
     assert (await alva(infra, "grupos", "--max-retraso", "2"))[0] == 1
+    # Los cuatro servicios, en marcha, sí se ponen al día.
+    codigo, _, errores = await alva(infra, "grupos", "--esperar-al-dia", "--plazo", "60", "--json")
+    assert codigo == 0, errores  # 3 si no lo logran en el plazo
 
 
 async def test_el_ejemplo_del_readme_con_aiokafka_envia_un_reporte_valido(infra, plataforma, tmp_path):
@@ -208,3 +211,27 @@ async def test_el_ejemplo_del_readme_con_aiokafka_envia_un_reporte_valido(infra,
         await observador.cerrar()
     TIPOS[evento.type].modelo.model_validate(evento.data)
     assert evento.institucion == "penjamo"
+
+
+async def test_las_acciones_de_quien_opera_sobre_evidencias(infra, plataforma, productor, observador):
+    from tests.e2e.ayudas import convenio as convenio_de, enviar, objetivo
+
+    cid = unico("PENJ")
+    await enviar(productor, convenio_de(cid, "penjamo", [objetivo("mecanismo", "mecanismo_cooperacion", 1)]))
+    for ev in ("EV-1", "EV-2"):
+        codigo, salida, errores = await alva(
+            infra, "emitir", "evidencia.enviada", "-i", "penjamo", "-d", f"convenio_id={cid}", "-d",
+            "objetivo_id=mecanismo", "-d", f"evidencia_id={ev}", "-d", "descripcion=Acta de la mesa de cooperación",
+            "-d", "documento=folio:PEN-ACTA-2026-03", "--esperar")
+        assert codigo == 0 and "convenios.evidencia.recibida" in salida, (salida, errores)
+    codigo, salida, _ = await alva(infra, "evidencia", "rechazar", cid, "mecanismo", "EV-1", "--motivo",
+                                   "Falta la firma de ambas partes", "--json")
+    assert codigo == 0
+    hecho = json.loads(salida)["desenlace"]["evento"]
+    assert hecho["type"] == "mx.alva.convenios.evidencia.rechazada.v1"
+    assert hecho["data"]["motivo"] == "Falta la firma de ambas partes"
+    codigo, salida, _ = await alva(infra, "evidencia", "aprobar", cid, "mecanismo", "EV-2")
+    assert codigo == 0 and "aceptado" in salida
+    # Sin motivo, un rechazo no sale: el modelo lo exige.
+    codigo, _, errores = await alva(infra, "evidencia", "rechazar", cid, "mecanismo", "EV-1", "--motivo", " ")
+    assert codigo == 2 and "motivo" in errores
