@@ -34,9 +34,9 @@ class Observador:
         lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await lector.start()
         lector.assign(particiones)
-        await lector.seek_to_end(*particiones)
-        for tp in particiones:
-            await lector.position(tp)
+        # Un seek explícito a cada final: seek_to_end de aiokafka pierde particiones cuando son muchas.
+        for tp, fin in (await lector.end_offsets(particiones)).items():
+            lector.seek(tp, fin)
         return cls(lector)
 
     async def cerrar(self) -> None:

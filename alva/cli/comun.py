@@ -112,8 +112,9 @@ async def lector_en(bootstrap: str, topicos: list[str], desde: datetime | None, 
             return lector, {}
         lector.assign(tps)
         finales = await lector.end_offsets(tps)
-        if al_final:
-            await lector.seek_to_end(*tps)
+        if al_final:  # seek explícito: seek_to_end de aiokafka pierde particiones cuando son muchas
+            for tp in tps:
+                lector.seek(tp, finales[tp])
         elif desde is not None:
             posiciones = await lector.offsets_for_times({tp: int(desde.timestamp() * 1000) for tp in tps})
             for tp in tps:

@@ -89,8 +89,7 @@ async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion,
     nombres = await _topicos(topicos)
     lector, _ = await lector_en(bootstrap, nombres, None if desde_inicio else inicio,
                                 al_final=not desde_inicio and inicio is None)
-    if not como_json:
-        errores.print(f"[dim]siguiendo {', '.join(nombres)}[/]")
+    errores.print(f"[dim]siguiendo {', '.join(nombres)}[/]")  # en stderr: también avisa a un script que ya escucha
     vistos, limite = 0, time.monotonic() + plazo if plazo is not None else None
     try:
         while limite is None or time.monotonic() < limite:

@@ -235,3 +235,24 @@ async def test_las_acciones_de_quien_opera_sobre_evidencias(infra, plataforma, p
     # Sin motivo, un rechazo no sale: el modelo lo exige.
     codigo, _, errores = await alva(infra, "evidencia", "rechazar", cid, "mecanismo", "EV-1", "--motivo", " ")
     assert codigo == 2 and "motivo" in errores
+
+
+async def test_observar_en_vivo_empieza_en_el_final_y_sigue(infra, plataforma, productor):
+    from tests.e2e.ayudas import convenio as convenio_de, enviar, objetivo
+
+    entorno = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "ALVA_POSTGRES_DSN": infra.postgres_dsn}
+    proceso = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alva", "observar", "-i", "penjamo", "--tipo", "convenios.convenio.firmado", "--json",
+        "--max", "1", "--plazo", "60", env=entorno, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        # Ya escucha cuando lo dice; lo anterior (hay convenios de Pénjamo de otras pruebas) no se muestra.
+        assert b"siguiendo" in await asyncio.wait_for(proceso.stderr.readline(), 30)
+        cid = unico("VIVO")
+        await enviar(productor, convenio_de(cid, "penjamo", [objetivo("personas", "personas_capacitadas", 5)]))
+        salida, _ = await asyncio.wait_for(proceso.communicate(), 60)
+    finally:
+        if proceso.returncode is None:
+            proceso.kill()
+    assert proceso.returncode == 0
+    [visto] = [json.loads(l) for l in salida.decode().splitlines()]
+    assert visto["data"]["convenio_id"] == cid
