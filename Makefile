@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean
+.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean bench
 
 $(VENV)/.instalado: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ demo: $(VENV)/.instalado
 
 test: $(VENV)/.instalado
 	$(PY) -m pytest
+
+bench: $(VENV)/.instalado
+	$(PY) -m alva.rendimiento
 
 test-unit: $(VENV)/.instalado
 	$(PY) -m pytest -m unit
