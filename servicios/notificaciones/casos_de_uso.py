@@ -85,10 +85,17 @@ async def avisar(ctx: Contexto, ajustes: AjustesNotificaciones, aviso: str, inst
                           ajustes.webhooks_como_destinatarios())
     mensaje = redactar(aviso, ctx.causa.data, **extra)
     evento_id = evento_id or str(ctx.causa.id)
-    cuerpo = ctx.causa.model_dump_json(exclude_none=True)
+    cuerpo = cuerpo_webhook(ctx.causa)
     await repo.crear_entregas([
         (id_notificacion(evento_id, canal, destino), evento_id, ctx.causa.type, aviso, institucion, canal, destino,
          mensaje.asunto, mensaje.texto if canal == "email" else cuerpo, mensaje.html, ctx.causa.model_dump_json(),
          json.dumps(list(adjuntos) if canal == "email" else []))
         for canal, destino in lista
     ])
+
+
+def cuerpo_webhook(causa: CloudEvent) -> str:
+    """El evento tal cual, menos las direcciones de las personas de contacto: no viajan a ningún sistema."""
+    evento = causa.model_dump(mode="json", exclude_none=True)
+    evento["data"].pop("contactos", None)
+    return json.dumps(evento, ensure_ascii=False)

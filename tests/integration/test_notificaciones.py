@@ -152,6 +152,20 @@ async def test_el_webhook_va_firmado_y_se_verifica_con_hmac_de_la_biblioteca_est
     assert enviada["canal"] == "webhook" and enviada["notificacion_id"] == cabeceras["ALVA-Entrega"]
 
 
+async def test_el_webhook_no_lleva_las_direcciones_de_los_contactos(infra, esquema, receptor):
+    datos = ConvenioFirmado.model_validate(DATOS["convenio_firmado"]).model_dump(mode="json")
+    datos["institucion"]["id"] = "penjamo"
+    assert datos["contactos"]
+    evento = CloudEvent(source="/alva/convenios", type=ConvenioFirmado.tipo, data=datos, institucion="penjamo")
+    await avisar_y_entregar(esquema, ajustes_con(infra, "/ok", receptor=receptor), evento,
+                            lambda filas: terminadas([f for f in filas if f["canal"] == "webhook"]))
+    [(_, cabeceras, cuerpo, _)] = receptor.recibidos  # los contactos, por correo; el sistema, por webhook
+    recibido = json.loads(cuerpo)
+    assert cabeceras["ALVA-Aviso"] == "convenio_firmado" and recibido["id"] == str(evento.id)
+    assert "contactos" not in recibido["data"] and recibido["data"]["convenio_id"] == datos["convenio_id"]
+    assert b"@imss.example" not in cuerpo
+
+
 async def test_reintenta_lo_temporal_hasta_lograrlo(infra, esquema, receptor):
     filas = await avisar_y_entregar(esquema, ajustes_con(infra, "/falla-dos-veces", receptor=receptor),
                                     rechazo_de_penjamo(), terminadas)
