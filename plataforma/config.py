@@ -23,6 +23,8 @@ class Ajustes(BaseSettings):
     smtp_usuario: str | None = None
     smtp_clave: str | None = None
     smtp_starttls: bool = False
+    smtp_ca: str | None = Field(default=None, description="Certificados (PEM) con que validar al servidor SMTP "
+                                                          "(ALVA_SMTP_CA); sin valor, los del sistema.")
     smtp_remitente: str = "ALVA PRODHEG <distintivo-alva@prodheg.example>"
 
     particiones: int = Field(default=3, description="Particiones de cada tópico que la plataforma crea.")

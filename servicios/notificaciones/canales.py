@@ -45,7 +45,7 @@ async def enviar_correo(ajustes: AjustesNotificaciones, entrega) -> None:
         await aiosmtplib.send(
             correo(entrega, ajustes.smtp_remitente), hostname=ajustes.smtp_host, port=ajustes.smtp_puerto,
             username=ajustes.smtp_usuario, password=ajustes.smtp_clave, start_tls=ajustes.smtp_starttls or None,
-            timeout=ajustes.smtp_timeout_s)
+            cert_bundle=ajustes.smtp_ca, timeout=ajustes.smtp_timeout_s)
     except aiosmtplib.SMTPRecipientsRefused as e:
         codigos = [r.code for r in e.recipients]
         clase = ErrorPermanente if all(c >= 500 for c in codigos) else ErrorTemporal

@@ -5,15 +5,22 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from ipaddress import IPv4Address
 from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from esquemas import CloudEvent
 from esquemas.convenios import ConvenioFirmado, EvidenciaRechazada, ObjetivoCumplido
@@ -329,5 +336,59 @@ async def test_cada_aviso_llega_por_correo_a_quien_lo_eligio_con_lo_que_debe_dec
         await una_vez(servicio, "por_vencer", partial(avisar_por_vencer, hoy=fin - timedelta(days=6)))
         async with pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM entregas") == esperados
+    finally:
+        buzon.controlador.stop()
+
+
+def certificado_propio(carpeta) -> tuple[str, str]:
+    """Un certificado autofirmado para 127.0.0.1: el de un servidor SMTP de la institución, y su CA."""
+    clave = ec.generate_private_key(ec.SECP256R1())
+    nombre = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.prueba.alva")])
+    ahora = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(nombre).issuer_name(nombre).public_key(clave.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(ahora - timedelta(minutes=1))
+            .not_valid_after(ahora + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(clave, hashes.SHA256()))
+    ruta_cert, ruta_clave = carpeta / "smtp.pem", carpeta / "smtp.key"
+    ruta_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ruta_clave.write_bytes(clave.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return str(ruta_cert), str(ruta_clave)
+
+
+async def test_correo_con_starttls_y_credenciales(infra, esquema, tmp_path):
+    cert, clave = certificado_propio(tmp_path)
+    contexto = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    contexto.load_cert_chain(cert, clave)
+    autenticados = []
+
+    def autenticar(server, session, envelope, mecanismo, datos):
+        ok = session.ssl is not None and (datos.login, datos.password) == (b"alva", b"clave-de-prueba")
+        autenticados.append(ok)
+        return AuthResult(success=ok, handled=False)  # sin manejar: aiosmtpd responde 535 si falla
+
+    buzon = Buzon()
+    buzon.controlador = Controller(buzon, hostname="127.0.0.1", port=buzon.puerto, tls_context=contexto,
+                                   require_starttls=True, auth_required=True, authenticator=autenticar)
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        async with pool.acquire() as conn:
+            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
+                               "'tecnico', NULL)")
+        comun = dict(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, smtp_host="127.0.0.1",
+                     smtp_puerto=buzon.puerto, smtp_starttls=True, smtp_ca=cert, smtp_usuario="alva")
+        # Una clave equivocada es permanente (535): no se reintenta.
+        filas = await avisar_y_entregar(esquema, AjustesNotificaciones(**comun, smtp_clave="otra"),
+                                        rechazo_de_penjamo(), terminadas)
+        assert [(f["estado"], f["intentos"]) for f in filas] == [("fallida", 1)] and "535" in filas[0]["ultimo_error"]
+        filas = await avisar_y_entregar(esquema, AjustesNotificaciones(**comun, smtp_clave="clave-de-prueba"),
+                                        rechazo_de_penjamo(), terminadas)
+        assert [f["estado"] for f in filas] == ["enviada"]
+        # aiosmtplib prueba más de un mecanismo con la clave mala; con la buena, uno basta y va cifrado.
+        assert not any(autenticados[:-1]) and autenticados[-1] is True
+        assert [m["To"] for m in buzon.mensajes] == ["sistemas@penjamo.example"]
     finally:
         buzon.controlador.stop()
