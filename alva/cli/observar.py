@@ -59,6 +59,8 @@ def observar(
     correlacion: Annotated[str | None, typer.Option(help="Sólo la cadena con este correlationid.")] = None,
     cadena: Annotated[str | None, typer.Option(help="Muestra la cadena entera de un evento (id): lo que lo "
                                                     "causó y lo que causó, como árbol.")] = None,
+    seguir: Annotated[bool, typer.Option(help="--no-seguir: muestra lo que ya hay (desde --desde o el principio), "
+                                              "en orden de tiempo, y termina.")] = True,
     plazo: Annotated[float | None, typer.Option(help="Deja de seguir tras estos segundos.")] = None,
     maximo: Annotated[int | None, typer.Option("--max", help="Deja de seguir tras estos eventos.")] = None,
     como_json: Json = False,
@@ -69,6 +71,9 @@ def observar(
         correr(_cadena(topicos, cadena, inicio, como_json))
         return
     try:
+        if not seguir:
+            correr(_historia(topicos, inicio, institucion, tipo, correlacion, maximo, como_json))
+            return
         correr(_seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion, plazo, maximo, como_json))
     except KeyboardInterrupt:
         pass
@@ -111,6 +116,13 @@ async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion,
                     return
     finally:
         await lector.stop()
+
+
+async def _historia(topicos, inicio, institucion, tipo, correlacion, maximo, como_json) -> None:
+    eventos = await _leer_todo(await _topicos(topicos), inicio, "leyendo la historia")
+    elegidos = sorted((x for x in eventos if _pasa(x[3], institucion, tipo, correlacion)), key=lambda x: x[3].time)
+    for t, p, o, e in elegidos[:maximo]:
+        json_a_pantalla(_como_json(t, p, o, e)) if como_json else _imprimir(t, e)
 
 
 async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple[str, int, int, CloudEvent]]:

@@ -132,9 +132,12 @@ async def test_observar_filtra_por_institucion_tipo_y_correlacion(infra, platafo
     [visto] = [json.loads(l) for l in salida.splitlines()]
     assert visto["type"] == "mx.alva.convenios.convenio.firmado.v1" and visto["institucion"] == escenario.IMSS
     assert visto["correlationid"] == reporte_id and visto["topico"] == "alva.convenios"
-    codigo, legible, _ = await alva(infra, "observar", "--desde", "10m", "--correlacion", reporte_id, "--max", "2",
-                                    "--plazo", "30")
-    assert "ingreso.convenio.firmado" in legible and "convenios.convenio.firmado" in legible
+    # Lo que ya pasó, en orden de tiempo, y termina: el reporte primero, luego lo que causó.
+    codigo, legible, _ = await alva(infra, "observar", "--desde", "10m", "--correlacion", reporte_id, "--no-seguir")
+    assert codigo == 0
+    renglones = legible.splitlines()
+    assert "ingreso.convenio.firmado" in renglones[0]
+    assert any("convenios.convenio.firmado" in r for r in renglones[1:])
 
 
 async def test_la_dlq_se_reenvia_una_sola_vez(infra, plataforma, productor, observador):
