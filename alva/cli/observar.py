@@ -155,12 +155,14 @@ async def _cadena(topicos, evento_id: str, inicio, como_json: bool) -> None:
     linaje = [evento_id]  # de la raíz al evento pedido
     while (causa := por_id[linaje[0]][3].causationid) in por_id and causa not in linaje:
         linaje.insert(0, causa)
-    en_cadena = linaje + _descendientes(evento_id, hijos)
+    en_cadena = [linaje[0], *_descendientes(linaje[0], hijos)]
     if como_json:
         for i in en_cadena:
             json_a_pantalla(_como_json(*por_id[i]))
         return
-    consola.print(_raiz(linaje, por_id, hijos, evento_id))
+    raiz = Tree(_rotulo(linaje[0], por_id, linaje, evento_id))
+    _colgar(raiz, linaje[0], hijos, por_id, linaje, evento_id)
+    consola.print(raiz)
 
 
 def _descendientes(i: str, hijos) -> list[str]:
@@ -170,20 +172,25 @@ def _descendientes(i: str, hijos) -> list[str]:
     return salida
 
 
-def _colgar(nodo: Tree, i: str, hijos, por_id) -> None:
+def _rotulo(i: str, por_id, linaje: list[str], evento_id: str) -> Text:
+    t, _, _, e = por_id[i]
+    texto = Text(linea(e, t), style=color(t) + (" bold" if i in linaje else ""))
+    return Text("▶ ", style="bold").append_text(texto) if i == evento_id else texto
+
+
+MUCHOS = 3  # más hijos de un mismo tipo que esto (p. ej. constancias) se resumen en una línea
+
+
+def _colgar(nodo: Tree, i: str, hijos, por_id, linaje: list[str], evento_id: str) -> None:
+    por_tipo: dict[str, list[str]] = defaultdict(list)
     for h in hijos.get(i, []):
-        t, _, _, e = por_id[h]
-        _colgar(nodo.add(Text(linea(e, t), style=color(t))), h, hijos, por_id)
-
-
-def _raiz(linaje, por_id, hijos, evento_id) -> Tree:
-    t, _, _, e = por_id[linaje[0]]
-    raiz = nodo = Tree(Text(linea(e, t), style=color(t) + (" bold" if linaje[0] == evento_id else "")))
-    for i in linaje[1:]:
-        t, _, _, e = por_id[i]
-        nodo = nodo.add(Text(linea(e, t), style=color(t) + (" bold" if i == evento_id else "")))
-    _colgar(nodo, evento_id, hijos, por_id)
-    return raiz
+        por_tipo[por_id[h][3].type].append(h)
+    for tipo_, ids in por_tipo.items():
+        mostrar = ids if len(ids) <= MUCHOS else [h for h in ids[:MUCHOS - 1]] + [h for h in ids if h in linaje]
+        for h in dict.fromkeys(mostrar):
+            _colgar(nodo.add(_rotulo(h, por_id, linaje, evento_id)), h, hijos, por_id, linaje, evento_id)
+        if resto := len(ids) - len(dict.fromkeys(mostrar)):
+            nodo.add(Text(f"… y {resto} más {tipo_corto(tipo_)}", style="dim"))
 
 
 def rechazos(

@@ -111,12 +111,19 @@ async def test_estado_a_medio_camino_y_la_cadena_hasta_el_correo(infra, platafor
     otorgado = await observador.esperar(de_tipo(DistintivoOtorgado, convenio_id=cid), 60)
     enviada = await observador.esperar(de_tipo(NotificacionEnviada, evento_id=str(otorgado.id),
                                                destinatario=escenario.CORREO_IMSS), 60)
-    codigo, arbol, errores = await alva(infra, "observar", "--cadena", str(enviada.id), "--desde", "1h")
+    codigo, salida, errores = await alva(infra, "observar", "--cadena", str(enviada.id), "--desde", "10m", "--json")
     assert codigo == 0, errores
-    orden = [arbol.index(t) for t in ("ingreso.sesion.completada", "capacitacion.sesion.completada",
-                                      "distintivos.distintivo.otorgado", "notificaciones.notificacion.enviada")]
-    assert orden == sorted(orden), arbol
-    assert escenario.CORREO_IMSS in arbol
+    cadena = {e["id"]: e for e in map(json.loads, salida.splitlines())}
+    linaje, actual = [], cadena[str(enviada.id)]
+    while actual is not None:  # del correo hacia atrás, causa por causa
+        linaje.append(actual["type"].split(".", 2)[2].rsplit(".", 1)[0])
+        actual = cadena.get(actual.get("causationid"))
+    assert linaje[0] == "notificaciones.notificacion.enviada" and linaje[1] == "distintivos.distintivo.otorgado"
+    assert linaje[-2:] == ["capacitacion.sesion.completada", "ingreso.sesion.completada"]
+    assert any(e["type"].endswith("objetivo.cumplido.v1") for e in cadena.values())  # el objetivo, en el árbol
+    codigo, arbol, _ = await alva(infra, "observar", "--cadena", str(enviada.id), "--desde", "10m")
+    [pedido] = [r for r in arbol.splitlines() if "▶" in r]
+    assert codigo == 0 and "notificacion.enviada" in pedido and escenario.CORREO_IMSS in arbol
 
 
 async def test_observar_filtra_por_institucion_tipo_y_correlacion(infra, plataforma):
