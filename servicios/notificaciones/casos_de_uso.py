@@ -24,8 +24,9 @@ def id_notificacion(evento_id: str, canal: str, destinatario: str) -> str:
 
 
 async def convenio_firmado(ctx: Contexto, convenio: ConvenioFirmado, ajustes: AjustesNotificaciones) -> None:
-    """Aprende los contactos de la institución (y qué quiere cada uno) y les confirma el convenio."""
-    await PostgresNotificaciones(ctx.conn).guardar_contactos(convenio.institucion.id, convenio.contactos)
+    """Aprende los contactos del convenio (y qué quiere cada uno) y les confirma el convenio."""
+    await PostgresNotificaciones(ctx.conn).guardar_contactos(convenio.institucion.id, convenio.convenio_id,
+                                                             convenio.contactos)
     await avisar(ctx, ajustes, "convenio_firmado", convenio.institucion.id)
 
 
@@ -81,7 +82,8 @@ async def avisar_por_vencer(ctx: Contexto, ajustes: AjustesNotificaciones, hoy: 
 async def avisar(ctx: Contexto, ajustes: AjustesNotificaciones, aviso: str, institucion: str, *,
                  adjuntos: list[tuple[str, str, str]] = (), evento_id: str | None = None, **extra) -> None:
     repo = PostgresNotificaciones(ctx.conn)
-    lista = destinatarios(aviso, institucion, await repo.contactos(institucion), ajustes.operadores_como_contactos(),
+    contactos = await repo.contactos(institucion, ctx.causa.data.get("convenio_id"))
+    lista = destinatarios(aviso, institucion, contactos, ajustes.operadores_como_contactos(),
                           ajustes.webhooks_como_destinatarios())
     mensaje = redactar(aviso, ctx.causa.data, **extra)
     evento_id = evento_id or str(ctx.causa.id)

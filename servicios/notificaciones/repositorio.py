@@ -13,16 +13,22 @@ class PostgresNotificaciones:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def guardar_contactos(self, institucion: str, contactos: list[ContactoEsquema]) -> None:
+    async def guardar_contactos(self, institucion: str, convenio_id: str, contactos: list[ContactoEsquema]) -> None:
         await self.conn.executemany(
-            """INSERT INTO contactos (institucion, email, nombre, rol, avisos) VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (institucion, email) DO UPDATE SET nombre = $3, rol = $4, avisos = $5""",
-            [(institucion, c.email, c.nombre, c.rol, json.dumps(c.avisos) if c.avisos is not None else None)
-             for c in contactos])
+            """INSERT INTO contactos (institucion, convenio_id, email, nombre, rol, avisos)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (institucion, convenio_id, email) DO UPDATE SET nombre = $4, rol = $5, avisos = $6""",
+            [(institucion, convenio_id, c.email, c.nombre, c.rol,
+              json.dumps(c.avisos) if c.avisos is not None else None) for c in contactos])
 
-    async def contactos(self, institucion: str) -> list[Contacto]:
+    async def contactos(self, institucion: str, convenio_id: str | None = None) -> list[Contacto]:
+        """Los del convenio; si no es de un convenio (o éste no nombra a nadie), los del más reciente."""
         filas = await self.conn.fetch(
-            "SELECT email, rol, avisos FROM contactos WHERE institucion = $1 ORDER BY email", institucion)
+            """WITH elegido AS (SELECT convenio_id FROM contactos WHERE institucion = $1
+                                ORDER BY (convenio_id = $2) DESC NULLS LAST, registrado_en DESC LIMIT 1)
+               SELECT email, rol, avisos FROM contactos
+               WHERE institucion = $1 AND convenio_id = (SELECT convenio_id FROM elegido) ORDER BY email""",
+            institucion, convenio_id)
         return [Contacto(f["email"], f["rol"], tuple(json.loads(f["avisos"])) if f["avisos"] else None) for f in filas]
 
     async def crear_entregas(self, filas: list[tuple]) -> None:

@@ -392,3 +392,38 @@ async def test_correo_con_starttls_y_credenciales(infra, esquema, tmp_path):
         assert [m["To"] for m in buzon.mensajes] == ["sistemas@penjamo.example"]
     finally:
         buzon.controlador.stop()
+
+
+async def test_cada_convenio_avisa_a_sus_propios_contactos(infra, esquema):
+    """Dos convenios de Pénjamo con contactos distintos: cada aviso va a los del suyo; el rechazo de un
+    reporte, que no es de ningún convenio, al técnico del convenio más reciente."""
+    buzon = Buzon()
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                        smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
+        procesador = Procesador(nombre, reacciones(ajustes))
+        base = ConvenioFirmado.model_validate(DATOS["convenio_firmado"]).model_dump(mode="json")
+        eventos = []
+        for cid, enlace, tecnico in (("PEN-2025", "mujeres2025@penjamo.example", "ti2025@penjamo.example"),
+                                     ("PEN-2026", "mujeres2026@penjamo.example", "ti2026@penjamo.example")):
+            datos = {**base, "convenio_id": cid, "institucion": {**base["institucion"], "id": "penjamo"},
+                     "contactos": [{"nombre": "Enlace", "email": enlace},
+                                   {"nombre": "Sistemas", "email": tecnico, "rol": "tecnico"}]}
+            eventos.append(CloudEvent(source="/alva/convenios", type=ConvenioFirmado.tipo, data=datos,
+                                      institucion="penjamo"))
+        cumplido = {**DATOS["objetivo_cumplido"], "convenio_id": "PEN-2025"}
+        eventos.append(CloudEvent(source="/alva/convenios", type=ObjetivoCumplido.tipo, data=cumplido,
+                                  institucion="penjamo"))
+        eventos.append(rechazo_de_penjamo())
+        for offset, evento in enumerate(eventos):
+            await procesador.procesar_lote(pool, [leer("alva.prueba", 0, offset, None, evento.a_json(), [])])
+        await avisar_y_entregar(esquema, ajustes, None, lambda filas: len(filas) == 4 and terminadas(filas))
+        por_aviso = sorted((m["X-ALVA-Aviso"], m["To"]) for m in buzon.mensajes)
+        assert por_aviso == [("convenio_firmado", "mujeres2025@penjamo.example"),
+                             ("convenio_firmado", "mujeres2026@penjamo.example"),
+                             ("objetivo_cumplido", "mujeres2025@penjamo.example"),
+                             ("rechazo", "ti2026@penjamo.example")]
+    finally:
+        buzon.controlador.stop()
