@@ -128,6 +128,13 @@ async def avisar_y_entregar(esquema, ajustes, evento: CloudEvent | None, listo, 
         await asyncio.gather(tarea, return_exceptions=True)
 
 
+async def tecnico_de_penjamo(pool) -> None:
+    """El contacto técnico de Pénjamo, quien recibe los rechazos de sus reportes."""
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO contactos (institucion, email, nombre, rol) "
+                           "VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', 'tecnico')")
+
+
 def ajustes_con(infra, *rutas: str, receptor=None, **extra) -> AjustesNotificaciones:
     webhooks = [{"institucion": "penjamo", "url": f"{receptor.url}{r}", "secreto": SECRETO} for r in rutas]
     return AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
@@ -214,9 +221,7 @@ async def test_un_correo_rechazado_por_smtp_5xx_queda_fallido(infra, esquema):
     smtp.start()
     try:
         nombre, pool = esquema
-        async with pool.acquire() as conn:
-            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
-                               "'tecnico', NULL)")
+        await tecnico_de_penjamo(pool)
         ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
                                         smtp_host="127.0.0.1", smtp_puerto=smtp.port)
         filas = await avisar_y_entregar(esquema, ajustes, rechazo_de_penjamo(), terminadas)
@@ -232,9 +237,7 @@ async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_i
     buzon.controlador.start()
     try:
         nombre, pool = esquema
-        async with pool.acquire() as conn:
-            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
-                               "'tecnico', NULL)")
+        await tecnico_de_penjamo(pool)
         ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
                                         smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
         evento = rechazo_de_penjamo()
@@ -375,9 +378,7 @@ async def test_correo_con_starttls_y_credenciales(infra, esquema, tmp_path):
     buzon.controlador.start()
     try:
         nombre, pool = esquema
-        async with pool.acquire() as conn:
-            await conn.execute("INSERT INTO contactos VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', "
-                               "'tecnico', NULL)")
+        await tecnico_de_penjamo(pool)
         comun = dict(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, smtp_host="127.0.0.1",
                      smtp_puerto=buzon.puerto, smtp_starttls=True, smtp_ca=cert, smtp_usuario="alva")
         # Una clave equivocada es permanente (535): no se reintenta.
