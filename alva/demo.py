@@ -189,6 +189,9 @@ async def principal() -> int:
         detener_servicios(procesos)
     codigo = resumir(visto, buzon, bitacoras)
     print(f"({time.monotonic() - inicio:.1f} s; Kafka y PostgreSQL siguen en marcha: `make stop` los detiene)")
+    if codigo == 0:
+        print(f"Después: `.venv/bin/alva estado {escenario.IMSS}` muestra su avance y su distintivo; "
+              "`.venv/bin/alva --help`, el resto.")
     return codigo
 
 
