@@ -16,7 +16,6 @@ from aiokafka import AIOKafkaProducer
 from alva import escenario
 from alva.lineas import linea
 from alva.observador import Observador
-from esquemas import CloudEvent
 from esquemas.catalogo import TOPICOS_CANONICOS
 from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.notificaciones import NotificacionEnviada

@@ -18,9 +18,9 @@ from datetime import date, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from alva.cli.comun import lector_en
 from alva.demo import arrancar_servicios, detener_servicios, preparar_infraestructura
 from alva.escenario import OTORGANTE, reporte
-from alva.observador import particiones_de
 from esquemas.capacitacion import TOPICO as TOPICO_CAPACITACION
 from esquemas.comun import Contacto, Firmante, Institucion, Objetivo, Vigencia
 from esquemas.convenios import TOPICO as TOPICO_CONVENIOS
@@ -50,23 +50,13 @@ async def esperar_listos(plazo_s: float = 60) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def lector_al_final(bootstrap: str, topicos: list[str]) -> AIOKafkaConsumer:
-    tps = await particiones_de(bootstrap, topicos)
-    lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=4 << 20)
-    await lector.start()
-    lector.assign(tps)
-    for tp, fin in (await lector.end_offsets(tps)).items():
-        lector.seek(tp, fin)
-    return lector
-
-
 async def medir(n: int, instituciones: int, bootstrap: str) -> dict:
     corrida = uuid.uuid4().hex[:8]
     topicos = Topicos(bootstrap, Ajustes().particiones, Ajustes().replicacion)
     ids = [f"bench-{corrida}-{i}" for i in range(instituciones)]
     for i in ids:
         await topicos.alta_institucion(i)
-    lector = await lector_al_final(bootstrap, [TOPICO_CAPACITACION, TOPICO_CONVENIOS])
+    lector, _ = await lector_en(bootstrap, [TOPICO_CAPACITACION, TOPICO_CONVENIOS], None, al_final=True)
     productor = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                                  linger_ms=5, max_batch_size=1 << 20)
     await productor.start()
@@ -102,7 +92,6 @@ async def medir(n: int, instituciones: int, bootstrap: str) -> dict:
     finally:
         await productor.stop()
 
-    por_institucion = -(-n // instituciones)
     final = {cid: float(len(range(k, n, instituciones)) * ASISTENTES) for k, cid in enumerate(convenios.values())}
     vistos, cumplidos, capacitacion_s = 0, set(), None
     marca = corrida.encode()
@@ -124,7 +113,7 @@ async def medir(n: int, instituciones: int, bootstrap: str) -> dict:
         cadena_s = time.monotonic() - inicio if len(cumplidos) == len(final) else None
     finally:
         await lector.stop()
-    return {"reportes": n, "instituciones": instituciones, "por_institucion": por_institucion, "envio_s": enviado,
+    return {"reportes": n, "instituciones": instituciones, "envio_s": enviado,
             "capacitacion_s": capacitacion_s, "cadena_s": cadena_s, "vistos": vistos}
 
 

@@ -129,6 +129,24 @@ async def lector_en(bootstrap: str, topicos: list[str], desde: datetime | None, 
         raise
 
 
+async def finales_de(bootstrap: str, topicos: list[str]) -> dict[TopicPartition, int]:
+    """El offset final de cada partición de `topicos`, ahora."""
+    tps = await particiones_de(bootstrap, topicos) if topicos else []
+    if not tps:
+        return {}
+    lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await lector.start()
+    try:
+        return await lector.end_offsets(tps)
+    finally:
+        await lector.stop()
+
+
+async def por_leer(lector: AIOKafkaConsumer, finales: dict[TopicPartition, int]) -> int:
+    """Cuántos mensajes le faltan al lector para llegar a `finales` (para las barras de avance)."""
+    return sum([fin - await lector.position(tp) for tp, fin in finales.items()])
+
+
 async def leer_hasta(lector: AIOKafkaConsumer, finales: dict[TopicPartition, int]):
     """Lo que hay hasta los offsets `finales`, por lotes; para cuando cada partición llega a su final."""
     pendientes = {tp for tp, fin in finales.items() if await lector.position(tp) < fin}

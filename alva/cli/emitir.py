@@ -131,10 +131,11 @@ def leer_reportes(archivo: Path | None, tipo: str | None, institucion: str | Non
     return eventos
 
 
-def es_desenlace(evento: CloudEvent, reporte_id: str) -> bool:
+def reporte_de(evento: CloudEvent) -> str | None:
+    """El id del reporte del que este evento es desenlace: el rechazado, o el que lo causó."""
     if evento.type == EntradaRechazada.tipo:
-        return evento.data.get("entrada_id") == reporte_id
-    return evento.causationid == reporte_id
+        return evento.data.get("entrada_id")
+    return evento.causationid
 
 
 async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float,
@@ -165,9 +166,8 @@ async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: fl
         limite = time.monotonic() + plazo_s
         while None in resultados.values() and time.monotonic() < limite:
             for _, visto in await observador.recibir(min(0.5, max(0.01, limite - time.monotonic()))):
-                for rid, hecho in resultados.items():
-                    if hecho is None and es_desenlace(visto, rid):
-                        resultados[rid] = Desenlace(visto.type != EntradaRechazada.tipo, visto)
+                if (rid := reporte_de(visto)) in resultados and resultados[rid] is None:
+                    resultados[rid] = Desenlace(visto.type != EntradaRechazada.tipo, visto)
         return resultados
     finally:
         if observador is not None:

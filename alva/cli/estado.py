@@ -18,9 +18,8 @@ Json = Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")]
 
 async def _conectar() -> asyncpg.Connection:
     """Sólo lectura: cada servicio es dueño de su esquema; esto sólo mira."""
-    conn = await asyncpg.connect(ajustes().postgres_dsn, timeout=10,
+    return await asyncpg.connect(ajustes().postgres_dsn, timeout=10,
                                  server_settings={"default_transaction_read_only": "on"})
-    return conn
 
 
 async def _tabla_existe(conn, nombre: str) -> bool:
@@ -31,6 +30,7 @@ async def _estado(institucion: str, dias_rechazos: int) -> dict:
     conn = await _conectar()
     try:
         convenios = []
+        con_evaluaciones = await _tabla_existe(conn, "distintivos.evaluaciones")
         if await _tabla_existe(conn, "convenios.convenios"):
             for c in await conn.fetch(
                     "SELECT convenio_id, programa, estado, vigencia_inicio, vigencia_fin, version FROM "
@@ -39,7 +39,7 @@ async def _estado(institucion: str, dias_rechazos: int) -> dict:
                     "SELECT objetivo_id, descripcion, indicador, meta, valor, cumplido FROM convenios.objetivos "
                     "WHERE convenio_id = $1 ORDER BY objetivo_id", c["convenio_id"])
                 evaluacion = None
-                if await _tabla_existe(conn, "distintivos.evaluaciones"):
+                if con_evaluaciones:
                     evaluacion = await conn.fetchrow("SELECT cumplidos, faltantes FROM distintivos.evaluaciones "
                                                      "WHERE convenio_id = $1", c["convenio_id"])
                 convenios.append({**dict(c), "objetivos": [dict(o) for o in objetivos],

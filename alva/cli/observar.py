@@ -6,7 +6,6 @@ from collections import defaultdict
 from typing import Annotated
 
 import typer
-from aiokafka import TopicPartition
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v1
 from rich.markup import escape
 from rich.progress import Progress
@@ -14,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from alva.cli.comun import (Salida, admin, ajustes, consola, correr, errores, instante, json_a_pantalla, leer_hasta,
-                            lector_en, productor, salir, topicos_alva)
+from alva.cli.comun import (Salida, admin, ajustes, consola, correr, errores, finales_de, instante, json_a_pantalla,
+                            leer_hasta, lector_en, por_leer, productor, salir, topicos_alva)
+from alva.demo import SERVICIOS
 from alva.lineas import linea, tipo_corto
 from esquemas import CloudEvent
 from esquemas.rechazos import SUFIJO_DLQ, TOPICO as TOPICO_RECHAZOS
@@ -130,7 +130,7 @@ async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple
     lector, finales = await lector_en(ajustes().kafka_bootstrap_servers, topicos, inicio)
     eventos = []
     try:
-        total = sum([fin - await lector.position(tp) for tp, fin in finales.items()])
+        total = await por_leer(lector, finales)
         with Progress(console=errores, transient=True, disable=total < 5000) as barra:
             tarea = barra.add_task(descripcion, total=total)
             async for _, registros in leer_hasta(lector, finales):
@@ -186,10 +186,11 @@ def _colgar(nodo: Tree, i: str, hijos, por_id, linaje: list[str], evento_id: str
     for h in hijos.get(i, []):
         por_tipo[por_id[h][3].type].append(h)
     for tipo_, ids in por_tipo.items():
-        mostrar = ids if len(ids) <= MUCHOS else [h for h in ids[:MUCHOS - 1]] + [h for h in ids if h in linaje]
-        for h in dict.fromkeys(mostrar):
+        # Los primeros, y siempre el que lleva al evento pedido.
+        mostrar = ids if len(ids) <= MUCHOS else list(dict.fromkeys(ids[:MUCHOS - 1] + [h for h in ids if h in linaje]))
+        for h in mostrar:
             _colgar(nodo.add(_rotulo(h, por_id, linaje, evento_id)), h, hijos, por_id, linaje, evento_id)
-        if resto := len(ids) - len(dict.fromkeys(mostrar)):
+        if resto := len(ids) - len(mostrar):
             nodo.add(Text(f"… y {resto} más {tipo_corto(tipo_)}", style="dim"))
 
 
@@ -307,7 +308,7 @@ async def _reenviar(topico: str | None) -> dict[str, int]:
     p = await productor(bootstrap)
     cuenta: dict[str, int] = defaultdict(int)
     try:
-        total = sum([fin - await lector.position(tp) for tp, fin in finales.items()])
+        total = await por_leer(lector, finales)
         with Progress(console=errores, transient=True, disable=total < 100) as barra:
             tarea = barra.add_task("reenviando", total=total)
             async for tp, registros in leer_hasta(lector, finales):
@@ -349,18 +350,19 @@ def grupos(
         raise typer.Exit(int(Salida.RECHAZADO))
 
 
-SERVICIOS = ("alva-convenios", "alva-capacitacion", "alva-distintivos", "alva-notificaciones")
+GRUPOS_DE_SERVICIOS = {f"alva-{s}" for s in SERVICIOS}
 
 
 async def _esperar_al_dia(plazo_s: float) -> bool:
     limite = time.monotonic() + plazo_s
     with Progress(console=errores, transient=True) as barra:
-        tarea = None
+        tarea = total = None
         while True:
-            debe = sum(f["retraso"] for f in await _grupos() if f["grupo"] in SERVICIOS)
+            debe = sum(f["retraso"] for f in await _grupos() if f["grupo"] in GRUPOS_DE_SERVICIOS)
             if tarea is None:
-                tarea = barra.add_task("poniéndose al día", total=max(debe, 1))
-            barra.update(tarea, completed=barra.tasks[0].total - debe)
+                total = max(debe, 1)
+                tarea = barra.add_task("poniéndose al día", total=total)
+            barra.update(tarea, completed=total - debe)
             if debe == 0:
                 return True
             if time.monotonic() > limite:
@@ -392,14 +394,12 @@ async def _grupos() -> list[dict]:
         confirmados = {g: await cliente.list_consumer_group_offsets(g) for g in nombres}
     finally:
         await cliente.close()
-    tps = sorted({tp for offs in confirmados.values() for tp in offs})
-    lector, finales = await lector_en(bootstrap, sorted({tp.topic for tp in tps}), None)
-    await lector.stop()
+    finales = await finales_de(bootstrap, sorted({tp.topic for offs in confirmados.values() for tp in offs}))
     filas = []
     for g in nombres:
         por_topico: dict[str, int] = defaultdict(int)
         for tp, om in confirmados[g].items():
-            por_topico[tp.topic] += max(0, finales.get(TopicPartition(tp.topic, tp.partition), 0) - om.offset)
+            por_topico[tp.topic] += max(0, finales.get(tp, 0) - om.offset)
         estado, instancias = descritos.get(g, ("?", 0))
         filas.append({"grupo": g, "estado": estado, "instancias": instancias,
                       "retraso": sum(por_topico.values()), "por_topico": dict(por_topico)})
