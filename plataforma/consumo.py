@@ -74,8 +74,6 @@ class Procesador:
     servicio: str
     reacciones: dict[str, Reaccion]
     guardian_ingreso: bool = False
-    procesados: int = 0
-    rechazados: int = 0
     metricas: Metricas | None = None
 
     async def procesar_lote(self, pool: asyncpg.Pool, entradas: list[Entrada]) -> int:
@@ -127,7 +125,6 @@ class Procesador:
             ctx = Contexto(conn, self.servicio, evento, (entrada.topico, entrada.particion, entrada.offset), self)
             async with conn.transaction():
                 await reaccion(ctx, datos)
-            self.procesados += 1
             self.contar("eventos_procesados", tipo=evento.type)
             return ctx.salidas
         except Aplazar as aplazo:
@@ -179,7 +176,6 @@ class Procesador:
                         en_inbox: bool = False) -> list[outbox.Mensaje]:
         if not en_inbox and not await _registrar_en_inbox(conn, entrada.clave_inbox):
             return []
-        self.rechazados += 1
         self.contar("eventos_rechazados", codigo=rechazo.codigo)
         log.info("%s rechaza %s:%s@%s: %s", self.servicio, entrada.topico, entrada.particion, entrada.offset,
                  rechazo.motivo)
