@@ -8,9 +8,10 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from alva import escenario
+from alva.cli.comun import finales_de
 from esquemas.distintivos import DistintivoOtorgado
 from esquemas.ingreso import topico_ingreso
 from esquemas.notificaciones import NotificacionEnviada
@@ -33,14 +34,7 @@ async def alva(infra, *argumentos: str, entrada: bytes | None = None) -> tuple[i
 
 async def final_de(infra, topico: str) -> int:
     """Cuántos mensajes hay en el tópico (la suma de los finales de sus particiones)."""
-    lector = AIOKafkaConsumer(bootstrap_servers=infra.kafka)
-    await lector.start()
-    try:
-        particiones = [TopicPartition(topico, p) for p in lector.partitions_for_topic(topico) or ()]
-        particiones = particiones or [TopicPartition(topico, p) for p in range(3)]
-        return sum((await lector.end_offsets(particiones)).values())
-    finally:
-        await lector.stop()
+    return sum((await finales_de(infra.kafka, [topico])).values())
 
 
 async def test_emitir_y_esperar_la_aceptacion_o_el_rechazo(infra, plataforma, tmp_path):
@@ -181,8 +175,9 @@ async def test_grupos_muestra_a_un_servicio_detenido_quedandose_atras(infra, pla
                               auto_offset_reset="earliest")
     await lector.start()
     try:
+        limite = time.monotonic() + 30
         while not await lector.getmany(timeout_ms=1000):
-            pass
+            assert time.monotonic() < limite, "el consumidor no recibió el primer mensaje"
         await lector.commit()
     finally:
         await lector.stop()
