@@ -21,7 +21,6 @@ from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.notificaciones import NotificacionEnviada
 from infra import entorno as infra
 from plataforma.config import Ajustes
-from plataforma.nube import cabeceras_kafka
 from plataforma.topicos import Topicos
 from servicios.distintivos.claves import ruta_publica
 from servicios.distintivos.config import AjustesDistintivos
@@ -164,7 +163,7 @@ async def principal() -> int:
         return 2
     ajustes = Ajustes()
     topicos = Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion)
-    await topicos.asegurar_canonicos()
+    await topicos.preparar_plataforma()
     ingresos = [await topicos.alta_institucion(i) for i in (escenario.OTORGANTE, escenario.IMSS)]
     observador = await Observador.abrir(ajustes.kafka_bootstrap_servers, [*TOPICOS_CANONICOS, *ingresos])
     bitacoras = Path(infra.entorno_embebido().buzon).parent / "bitacoras"
@@ -178,8 +177,7 @@ async def principal() -> int:
         await productor.start()
         try:
             for r in reportes:
-                await productor.send_and_wait(r.topico, r.evento.a_json(), key=r.evento.llave,
-                                              headers=cabeceras_kafka(r.evento))
+                await r.enviar(productor)
         finally:
             await productor.stop()
         visto = await seguir(observador, {str(r.evento.id) for r in reportes}, procesos, buzon)

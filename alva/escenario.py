@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from esquemas import CloudEvent
 from esquemas.comun import Contacto, Firmante, Institucion, Objetivo, Vigencia
 from esquemas.ingreso import ReporteConvenioFirmado, ReporteSesionCompletada, topico_ingreso
-from plataforma.nube import nuevo_evento
+from plataforma.nube import CABECERAS_REPORTE, nuevo_reporte
 
 OTORGANTE = "prodheg"
 IMSS = "imss-guanajuato"
@@ -25,6 +25,11 @@ SESIONES = [
 class Reporte:
     topico: str
     evento: CloudEvent
+
+    async def enviar(self, productor, valor: bytes | None = None) -> None:
+        """Como lo envía el sistema de una institución: CloudEvent estructurado, llave = la institución."""
+        await productor.send_and_wait(self.topico, valor if valor is not None else self.evento.a_json(),
+                                      key=self.evento.llave, headers=list(CABECERAS_REPORTE))
 
 
 def convenio(corrida: str, hoy: date) -> Reporte:
@@ -63,5 +68,5 @@ def sesiones(corrida: str, hoy: date) -> list[Reporte]:
 
 def reporte(institucion: str, datos) -> Reporte:
     """Un reporte como lo enviaría el sistema de la institución, listo para su tópico de ingreso."""
-    evento = nuevo_evento(datos, institucion=institucion, servicio="", source=f"/instituciones/{institucion}/sistema")
+    evento = nuevo_reporte(datos, institucion=institucion)
     return Reporte(topico_ingreso(institucion), evento)

@@ -27,7 +27,7 @@ from esquemas.convenios import TOPICO as TOPICO_CONVENIOS
 from esquemas.ingreso import ReporteConvenioFirmado, ReporteSesionCompletada
 from infra import entorno as infra
 from plataforma.config import Ajustes
-from plataforma.nube import cabeceras_kafka
+from plataforma.nube import CABECERAS_REPORTE
 from plataforma.operacion import PUERTOS
 from plataforma.topicos import Topicos
 
@@ -73,8 +73,7 @@ async def medir(n: int, instituciones: int, bootstrap: str) -> dict:
                 objetivos=[Objetivo(objetivo_id="personas", descripcion="Capacitar", indicador="personas_capacitadas",
                                     meta=10 * n * ASISTENTES)],
                 contactos=[Contacto(nombre="Enlace", email=f"enlace@{i}.example")]))
-            await productor.send_and_wait(r.topico, r.evento.a_json(), key=r.evento.llave,
-                                          headers=cabeceras_kafka(r.evento))
+            await r.enviar(productor)
         await esperar(lector, lambda v: b"convenio.firmado" in v and corrida.encode() in v, instituciones, 60)
 
         reportes = []
@@ -86,7 +85,7 @@ async def medir(n: int, instituciones: int, bootstrap: str) -> dict:
                 asistentes=[f"p-{k}-{a}" for a in range(ASISTENTES)])))
         inicio = time.monotonic()
         envios = [await productor.send(r.topico, r.evento.a_json(), key=r.evento.llave,
-                                       headers=cabeceras_kafka(r.evento)) for r in reportes]
+                                       headers=list(CABECERAS_REPORTE)) for r in reportes]
         await asyncio.gather(*envios)
         enviado = time.monotonic() - inicio
     finally:
@@ -145,7 +144,7 @@ def imprimir(m: dict) -> None:
 async def principal(n: int, instituciones: int) -> int:
     preparar_infraestructura()
     ajustes = Ajustes()
-    await Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion).asegurar_canonicos()
+    await Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion).preparar_plataforma()
     bitacoras = infra.entorno_embebido().buzon.parent / "bitacoras"
     procesos = arrancar_servicios(bitacoras)
     try:

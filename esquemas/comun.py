@@ -48,8 +48,8 @@ class Evento(Modelo):
     """Base de las cargas (`data`) de evento; `tipo` es el `type` CloudEvents."""
 
     tipo: ClassVar[str]
-    # Campo → código de rechazo propio, cuando un error de esquema en ese campo merece un código más claro.
-    codigos_de_error: ClassVar[dict[str, str]] = {}
+    # (campo, tipo de error de pydantic) → código de rechazo propio, cuando ese error merece un código más claro.
+    codigos_de_error: ClassVar[dict[tuple[str, str], str]] = {}
 
 
 class Modalidad(StrEnum):
@@ -116,9 +116,6 @@ class Vigencia(Modelo):
         if self.fin < self.inicio:
             raise ValueError("la vigencia termina antes de empezar")
         return self
-
-    def incluye(self, dia: date) -> bool:
-        return self.inicio <= dia <= self.fin
 
 
 class Objetivo(Modelo):

@@ -87,7 +87,7 @@ def ejemplos() -> dict[str, CloudEvent]:
     for n, (institucion, datos) in enumerate(REPORTES, start=1):
         tipo = TIPOS[datos.tipo]
         salida[tipo.nombre] = CloudEvent(
-            id=UUID(int=0x5A1_0000 + n), source=f"/instituciones/{institucion}/sistema", type=tipo.nombre,
+            specversion="1.0", id=str(UUID(int=0x5A1_0000 + n)), source=f"/instituciones/{institucion}/sistema", type=tipo.nombre,
             time=datetime(2025, 11, 20, 18, 0, n, tzinfo=UTC), dataschema=tipo.dataschema,
             data=datos.model_dump(mode="json", exclude_none=True), institucion=institucion)
     return salida

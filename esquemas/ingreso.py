@@ -23,6 +23,7 @@ from esquemas.comun import (
 INDICADORES_DE_ACTIVIDAD = (Indicador.asesorias_brindadas, Indicador.campanas_realizadas, Indicador.material_distribuido)
 
 PREFIJO_TOPICO = "alva.ingreso."
+TOPICO = PREFIJO_TOPICO + "{institucion}"
 PATRON_TOPICO = r"alva\.ingreso\.[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
@@ -32,7 +33,10 @@ def topico_ingreso(institucion: str) -> str:
 
 
 def institucion_del_topico(topico: str) -> str | None:
-    return topico.removeprefix(PREFIJO_TOPICO) if topico.startswith(PREFIJO_TOPICO) else None
+    """La institución cuyo ingreso es `topico` (None si no es un ingreso; su DLQ tampoco lo es)."""
+    if not topico.startswith(PREFIJO_TOPICO) or topico.endswith(".dlq"):
+        return None
+    return topico.removeprefix(PREFIJO_TOPICO)
 
 
 class ReporteConvenioFirmado(Evento):
@@ -89,7 +93,8 @@ class ReporteSesionCompletada(ReporteSesionProgramada):
     """La institución reporta una sesión de capacitación impartida, con sus asistentes seudónimos."""
 
     tipo = "mx.alva.ingreso.sesion.completada.v1"
-    codigos_de_error: ClassVar[dict[str, str]] = {"asistentes": "sin_asistentes"}
+    codigos_de_error: ClassVar[dict[tuple[str, str], str]] = {("asistentes", "too_short"): "sin_asistentes",
+                                                              ("asistentes", "too_long"): "demasiados_asistentes"}
 
     asistentes: list[AsistenteId] = Field(min_length=1, max_length=5000)
 

@@ -5,6 +5,7 @@ from pydantic import Field
 from esquemas.comun import Evento
 
 TOPICO = "alva.rechazos"
+TOPICO_REENVIOS = "alva.reenvios"  # lo que quien opera devuelve de una DLQ; cada servicio decide si lo cree
 SUFIJO_DLQ = ".dlq"
 
 

@@ -20,7 +20,18 @@ async def crear_pool(dsn: str, esquema: str, *, maximo: int = 10) -> asyncpg.Poo
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(esquema)}")
     finally:
         await conn.close()
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=maximo, server_settings={"search_path": esquema})
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=maximo, server_settings={"search_path": esquema})
+    for aviso in await avisos_de_durabilidad(pool):
+        log.warning("%s: %s", esquema, aviso)
+    return pool
+
+
+async def avisos_de_durabilidad(pool: asyncpg.Pool) -> list[str]:
+    """Lo que haría perder en una caída lo ya confirmado: `fsync` o `synchronous_commit` apagados."""
+    async with pool.acquire() as conn:
+        ajustes = {n: await conn.fetchval(f"SHOW {n}") for n in ("fsync", "synchronous_commit")}
+    return [f"PostgreSQL corre con {n}={v}: una caída perdería transacciones ya confirmadas (y con ellas reportes "
+            f"ya reconocidos). Enciéndalo (ALVA exige {n}=on)." for n, v in ajustes.items() if v == "off"]
 
 
 async def migrar(pool: asyncpg.Pool, esquema: str, carpeta_servicio: Path) -> list[str]:

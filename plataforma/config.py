@@ -3,9 +3,7 @@
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from infra.entorno import entorno_embebido
-
-_embebido = entorno_embebido()
+from plataforma import embebido
 
 
 class Ajustes(BaseSettings):
@@ -14,12 +12,12 @@ class Ajustes(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALVA_", extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(
-        default=_embebido.kafka_bootstrap,
+        default_factory=embebido.kafka,
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ALVA_KAFKA_BOOTSTRAP_SERVERS"),
     )
-    postgres_dsn: str = _embebido.postgres_dsn
-    smtp_host: str = _embebido.smtp_host
-    smtp_puerto: int = _embebido.smtp_puerto
+    postgres_dsn: str = Field(default_factory=embebido.postgres_dsn)
+    smtp_host: str = embebido.HOST
+    smtp_puerto: int = Field(default_factory=lambda: embebido.puerto("smtp"))
     smtp_usuario: str | None = None
     smtp_clave: str | None = None
     smtp_starttls: bool = False
@@ -29,9 +27,12 @@ class Ajustes(BaseSettings):
 
     particiones: int = Field(default=3, description="Particiones de cada tópico que la plataforma crea.")
     replicacion: int = Field(default=1, description="Réplicas de cada tópico que la plataforma crea.")
-    lote_max: int = Field(default=500, description="Eventos por lote y transacción.")
-    lote_espera_ms: int = Field(default=100, description="Cuánto espera el consumidor a completar un lote.")
-    metadata_max_age_ms: int = Field(default=3000, description="Cada cuánto se descubren tópicos nuevos.")
+    lote_max: int = Field(default=1000, description="Eventos por lote y transacción.")
+    lote_espera_ms: int = Field(default=50, description="Cuánto espera el broker a juntar un lote (fetch.max.wait).")
+    lote_bytes_min: int = Field(default=256 * 1024, description="Bytes que el broker junta antes de responder, si "
+                                                               "no vence la espera (fetch.min.bytes).")
+    metadata_max_age_ms: int = Field(default=300_000, description="Cada cuánto se relee la metadata de Kafka; los "
+                                                                   "tópicos nuevos se oyen antes, por alva.control.")
     pool_max: int = 10
     periodo_s: float = Field(default=30.0, description="Cada cuánto corren las transiciones por tiempo.")
     pendientes_plazo_s: float = Field(default=86400.0, description="Cuánto espera una entrada a lo que le falta.")
@@ -40,3 +41,6 @@ class Ajustes(BaseSettings):
         description="Puerto HTTP de salud, métricas y AsyncAPI (ALVA_PUERTO_OPERACION); sin valor, el propio del "
                     "servicio (18081–18084); 0, uno libre; negativo, sin servidor.")
     host_operacion: str = Field(default="127.0.0.1", description="Dónde escucha ese servidor (ALVA_HOST_OPERACION).")
+    url_publica: str = Field(default="http://127.0.0.1:18080",
+                             description="Dónde se publican las páginas de verificación, las claves (JWKS) y las listas "
+                                         "de estado que citan las credenciales (ALVA_URL_PUBLICA).")

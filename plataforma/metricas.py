@@ -12,8 +12,11 @@ CONTADORES = {
     "eventos_procesados": ("Eventos que el servicio procesó; cuentan al confirmarse su transacción.", ("tipo",)),
     "eventos_rechazados": ("Entradas que el servicio rechazó, por código de rechazo.", ("codigo",)),
     "distintivos_otorgados": ("Distintivos otorgados, por programa.", ("programa",)),
+    "lotes_divididos": ("Lotes que fallaron por algo que no es infraestructura y se partieron para aislar "
+                        "la entrada venenosa.", ()),
+    "mensajes_apartados": ("Mensajes del outbox que Kafka no aceptará nunca, apartados con su error.", ("topico",)),
 }
-SIEMPRE = ("eventos_procesados", "eventos_rechazados")  # los demás aparecen con su primera cuenta
+SIEMPRE = ("eventos_procesados", "eventos_rechazados", "lotes_divididos", "mensajes_apartados")  # los demás aparecen con su primera cuenta
 
 TIPO_DE_CONTENIDO = CONTENT_TYPE_LATEST
 
@@ -32,6 +35,8 @@ class Metricas:
             self._contador(nombre)
         self.outbox_pendientes = Gauge("alva_outbox_pendientes", "Filas en el outbox del servicio, aún sin publicar.",
                                        ["servicio"], registry=self.registro)
+        self.outbox_apartados = Gauge("alva_outbox_apartados", "Filas apartadas del outbox, esperando a quien opera.",
+                                      ["servicio"], registry=self.registro)
 
     def contar(self, nombre: str, cuantos: int = 1, **etiquetas: str) -> None:
         self._contador(nombre).labels(servicio=self.servicio, **etiquetas).inc(cuantos)
@@ -43,10 +48,12 @@ class Metricas:
         try:
             async with asyncio.timeout(plazo_s), pool.acquire() as conn:
                 filas = await conn.fetchval("SELECT count(*) FROM outbox")
+                apartadas = await conn.fetchval("SELECT count(*) FROM outbox_apartados")
         except Exception as e:  # noqa: BLE001 - /metricas responde aunque la base no
             log.debug("%s: no se pudo contar el outbox: %s", self.servicio, e)
             return
         self.outbox_pendientes.labels(servicio=self.servicio).set(filas)
+        self.outbox_apartados.labels(servicio=self.servicio).set(apartadas)
 
     def exponer(self) -> bytes:
         """El texto que Prometheus lee."""

@@ -1,112 +1,215 @@
-"""CloudEvents en modo estructurado para FastStream: leer cada registro de Kafka sin que nada lo tumbe."""
+"""CloudEvents en modo estructurado: leer cada registro con límites (nada lo tumba) y armar lo que se publica."""
 
-import json
-from dataclasses import dataclass, replace
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from esquemas import CONTENT_TYPE, TIPOS, CloudEvent
 from esquemas.comun import Evento
+from esquemas.ingreso import institucion_del_topico
+from esquemas.sobre import CABECERA_TIPO
 
 CONTENT_TYPES_ACEPTADOS = {CONTENT_TYPE, "application/json"}
+LIMITE_BYTES = 1_000_000  # el broker admite ~1 MiB por mensaje; lo que se lee y lo que se publica cabe en esto
+PROFUNDIDAD_MAX = 24  # niveles de anidamiento de un JSON (un reporte real usa 4)
+ESPACIO_HECHOS = uuid.UUID("3d0f6c52-8b1e-4e51-9d0b-7b0f4d6a2c90")
+_EPOCA = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ErrorLectura:
     codigo: str
     motivo: str
     campo: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entrada:
-    """Un registro consumido: dónde estaba, sus bytes, y el evento o por qué no se pudo leer."""
+    """Un registro consumido: dónde estaba, cuándo lo anotó el broker, sus bytes, y el evento o por qué no se leyó."""
 
     topico: str
     particion: int
     offset: int
+    marca: datetime  # la hora del broker (LogAppendTime): el reloj de la plataforma para lo que este registro cause
     llave: bytes | None
     valor: bytes
     cabeceras: tuple[tuple[str, bytes], ...]
     evento: CloudEvent | None = None
     error: ErrorLectura | None = None
+    omitida: bool = False  # la cabecera de ruteo dice que no es para este servicio: ni se decodificó
+    reenvio_de: str | None = field(default=None)  # "dlq:particion@offset" si vino de alva.reenvios
+
+    @property
+    def institucion(self) -> str | None:
+        """La institución dueña del tópico de ingreso por el que llegó (None si no es un ingreso)."""
+        return institucion_del_topico(self.topico)
+
+    @property
+    def posicion(self) -> str:
+        return f"{self.topico}:{self.particion}@{self.offset}"
 
     @property
     def clave_inbox(self) -> str:
-        """Id de idempotencia: el del evento, o su posición si no se pudo leer."""
-        return str(self.evento.id) if self.evento else f"{self.topico}:{self.particion}:{self.offset}"
+        """Llave de idempotencia: en un ingreso, el id dentro de esa institución; si no se leyó, su posición."""
+        if self.evento is None:
+            return self.posicion
+        institucion = self.institucion
+        return f"{institucion}/{self.evento.id}" if institucion else self.evento.id
 
 
-def cabeceras_kafka(evento: CloudEvent) -> list[tuple[str, bytes]]:
-    return [("content-type", CONTENT_TYPE.encode()), ("ce_type", evento.type.encode())]
+@dataclass(frozen=True, slots=True)
+class Mensaje:
+    """Lo que se publica: tópico, llave, bytes y cabeceras."""
+
+    topico: str
+    llave: bytes | None
+    valor: bytes
+    cabeceras: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def tamano(self) -> int:
+        return len(self.valor) + len(self.llave or b"") + sum(len(k) + len(v) for k, v in self.cabeceras)
 
 
-def leer(topico: str, particion: int, offset: int, llave: bytes | None, valor: bytes | None, cabeceras) -> Entrada:
-    """Nunca lanza: una entrada ilegible vuelve con su `error`."""
+CABECERAS_REPORTE = (("content-type", CONTENT_TYPE.encode()),)  # lo que pone el sistema de una institución
+
+
+def cabeceras_de(tipo: str) -> tuple[tuple[str, bytes], ...]:
+    """Modo estructurado (sin cabeceras `ce_*`) y la cabecera de ruteo con el tipo."""
+    return (("content-type", CONTENT_TYPE.encode()), (CABECERA_TIPO, tipo.encode()))
+
+
+def marca_de(milisegundos: int | None) -> datetime:
+    return datetime.fromtimestamp(milisegundos / 1000, UTC) if milisegundos is not None and milisegundos >= 0 else _EPOCA
+
+
+def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes | None, valor: bytes | None,
+         cabeceras, *, utiles: frozenset[str] | None = None) -> Entrada:
+    """Nunca lanza: lo ilegible vuelve con su `error`. Con `utiles`, lo que la cabecera de ruteo dice que no es
+    para este servicio ni se decodifica (sólo fuera de los ingresos: ahí nadie confía en las cabeceras)."""
     cabeceras = tuple((k, bytes(v or b"")) for k, v in cabeceras)
-    entrada = Entrada(topico, particion, offset, llave, valor or b"", cabeceras)
-    tipo_contenido = dict(cabeceras).get("content-type", b"").decode("utf-8", "replace").split(";")[0].strip()
-    if tipo_contenido and tipo_contenido not in CONTENT_TYPES_ACEPTADOS:
-        return replace(entrada, error=ErrorLectura(
-            "content_type_no_soportado",
-            f"El content-type '{tipo_contenido}' no se acepta; envíe '{CONTENT_TYPE}' (CloudEvents, modo estructurado).",
-        ))
+    entrada = Entrada(topico, particion, offset, marca, llave, valor or b"", cabeceras)
+    propias = dict(cabeceras)
+    if utiles is not None and entrada.institucion is None and CABECERA_TIPO in propias:
+        if propias[CABECERA_TIPO].decode("utf-8", "replace") not in utiles:
+            return replace(entrada, omitida=True)
+    error = _problema_de_forma(entrada.valor, propias)
+    if error is not None:
+        return replace(entrada, error=error)
     try:
-        crudo: Any = json.loads(entrada.valor)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return replace(entrada, error=ErrorLectura("json_invalido", f"El mensaje no es JSON válido: {e}."))
+        crudo: Any = orjson.loads(entrada.valor)
+    except orjson.JSONDecodeError as e:
+        return replace(entrada, error=_error_json(str(e)))
     if not isinstance(crudo, dict):
         return replace(entrada, error=ErrorLectura("sobre_invalido", "Se esperaba un objeto JSON con un CloudEvent."))
+    if (profundidad := _profundidad(crudo)) > PROFUNDIDAD_MAX:
+        return replace(entrada, error=ErrorLectura(
+            "profundidad_excesiva", f"El JSON anida más de {PROFUNDIDAD_MAX} niveles ({profundidad}); un reporte "
+            "de ALVA usa pocos."))
     try:
         return replace(entrada, evento=CloudEvent.model_validate(crudo))
     except ValidationError as e:
         campo, motivo = describir_error(e)
-        return replace(entrada, error=ErrorLectura("sobre_invalido", f"El sobre CloudEvents no es válido: {motivo}", campo))
+        return replace(entrada, error=ErrorLectura("sobre_invalido", f"El sobre CloudEvents no es válido: {motivo}",
+                                                   campo))
+
+
+def _problema_de_forma(valor: bytes, cabeceras: dict[str, bytes]) -> ErrorLectura | None:
+    tipo_contenido = cabeceras.get("content-type", b"").decode("utf-8", "replace").split(";")[0].strip()
+    if tipo_contenido and tipo_contenido not in CONTENT_TYPES_ACEPTADOS:
+        return ErrorLectura("content_type_no_soportado", f"El content-type '{tipo_contenido[:80]}' no se acepta; "
+                            f"envíe '{CONTENT_TYPE}' (CloudEvents, modo estructurado).")
+    if len(valor) > LIMITE_BYTES:
+        return ErrorLectura("demasiado_grande", f"El mensaje mide {len(valor)} bytes; el límite es {LIMITE_BYTES}.")
+    if not valor:
+        return ErrorLectura("json_invalido", "El mensaje está vacío; se esperaba un CloudEvent en JSON.")
+    if b"\\u0000" in valor:
+        return ErrorLectura("texto_invalido", "El JSON contiene el carácter nulo (\\u0000), que ningún texto admite.")
+    return None
+
+
+def _error_json(detalle: str) -> ErrorLectura:
+    if "surrogate" in detalle or "UTF-8" in detalle:
+        return ErrorLectura("texto_invalido", f"El mensaje no es texto UTF-8 válido (p. ej. un sustituto suelto "
+                                              f"como \\udc80): {detalle}.")
+    if "depth" in detalle or "recursion" in detalle:
+        return ErrorLectura("profundidad_excesiva", f"El JSON anida demasiados niveles (más de {PROFUNDIDAD_MAX}).")
+    return ErrorLectura("json_invalido", f"El mensaje no es JSON válido: {detalle}.")
+
+
+def _profundidad(raiz: Any) -> int:
+    """Niveles de anidamiento, sin recursión (un JSON hostil no agota la pila); se detiene pasado el límite."""
+    mayor, pila = 0, [(raiz, 1)]
+    while pila:
+        nodo, nivel = pila.pop()
+        mayor = max(mayor, nivel)
+        if mayor > PROFUNDIDAD_MAX:
+            return mayor
+        hijos = nodo.values() if isinstance(nodo, dict) else nodo if isinstance(nodo, list) else ()
+        pila.extend((h, nivel + 1) for h in hijos if isinstance(h, dict | list))
+    return mayor
 
 
 def describir_error(error: ValidationError, prefijo: str = "") -> tuple[str, str]:
-    """El primer campo culpable y una frase con todos los errores."""
+    """El primer campo culpable y una frase con todos los errores (sin repetir lo que envió quien reporta)."""
     partes, primero = [], None
-    for detalle in error.errors(include_url=False):
-        campo = ".".join(str(p) for p in (prefijo, *detalle["loc"]) if p != "")
+    for detalle in error.errors(include_url=False, include_input=False):
+        campo = ".".join(str(p) for p in (prefijo, *detalle["loc"]) if p != "")[:200]
         primero = primero or campo
-        partes.append(f"'{campo}': {detalle['msg']}")
+        mensaje = ("falta este atributo obligatorio" if detalle["type"] == "missing" else detalle["msg"])[:300]
+        partes.append(f"'{campo}': {mensaje}")
     return primero or prefijo, "; ".join(partes[:5]) + ("" if len(partes) <= 5 else f" (y {len(partes) - 5} más)")
 
 
-async def parsear_lote(registros, parser_original):
-    """Parser FastStream: cabeceras que no son UTF-8 no deben tumbar al consumidor."""
-    limpios = tuple(
-        replace(r, headers=[(k, v if _es_utf8(v) else v.decode("latin-1").encode()) for k, v in r.headers])
-        for r in registros
-    )
-    return await parser_original(limpios)
+def codigo_de_error(modelo: type[Evento], error: ValidationError) -> str:
+    """El código propio del modelo para su primer error (p. ej. `sin_asistentes`), o `esquema_invalido`."""
+    for detalle in error.errors(include_url=False, include_input=False):
+        campo = ".".join(str(p) for p in detalle["loc"][:1])
+        if codigo := modelo.codigos_de_error.get((campo, detalle["type"])):
+            return codigo
+        break
+    return "esquema_invalido"
 
 
-def _es_utf8(valor: bytes | None) -> bool:
-    try:
-        (valor or b"").decode()
-        return True
-    except UnicodeDecodeError:
-        return False
+def iso(momento: datetime) -> str:
+    """RFC 3339 en UTC con milisegundos y 'Z'."""
+    return momento.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-async def decodificar_lote(mensaje, decoder_original=None) -> list[Entrada]:
-    """Decoder FastStream: cada registro del lote como una `Entrada`."""
-    return [leer(r.topic, r.partition, r.offset, r.key, r.value, r.headers) for r in mensaje.raw_message]
+def id_de_hecho(causa: str, tipo: str, subject: str | None, ordinal: int) -> str:
+    """Determinista: reprocesar la misma causa da los mismos ids (ver README, Guarantees)."""
+    return str(uuid.uuid5(ESPACIO_HECHOS, f"{causa}|{tipo}|{subject or ''}|{ordinal}"))
 
 
-def nuevo_evento(datos: Evento, *, institucion: str, servicio: str, subject: str | None = None,
-                 causa: CloudEvent | None = None, source: str | None = None) -> CloudEvent:
+def armar(tipo: str, datos: dict, *, id_: str, institucion: str, servicio: str, cuando: datetime,
+          subject: str | None = None, correlacion: str | None = None, causa: str | None = None,
+          source: str | None = None) -> dict:
+    """El sobre de un hecho como dict listo para serializar: sin pasar por pydantic (es lo caliente)."""
+    sobre = {"specversion": "1.0", "id": id_, "source": source or f"/alva/{servicio}", "type": tipo,
+             "time": iso(cuando), "datacontenttype": "application/json", "dataschema": TIPOS[tipo].dataschema,
+             "institucion": institucion, "data": datos}
+    if subject is not None:
+        sobre["subject"] = subject
+    if correlacion is not None:
+        sobre["correlationid"] = correlacion
+    if causa is not None:
+        sobre["causationid"] = causa
+    return sobre
+
+
+def mensaje(topico: str, sobre: dict) -> Mensaje:
+    return Mensaje(topico, sobre["institucion"].encode(), orjson.dumps(sobre), cabeceras_de(sobre["type"]))
+
+
+def nuevo_reporte(datos: Evento, *, institucion: str, source: str | None = None, id_: str | None = None,
+                  cuando: datetime | None = None) -> CloudEvent:
+    """Un reporte como lo arma el sistema de una institución: id nuevo (o el dado) y la hora de ahora."""
     tipo = TIPOS[datos.tipo]
-    return CloudEvent(
-        source=source or f"/alva/{servicio}",
-        type=tipo.nombre,
-        subject=subject,
-        dataschema=tipo.dataschema,
-        data=datos.model_dump(mode="json"),
-        institucion=institucion,
-        correlationid=(causa.correlationid or str(causa.id)) if causa else None,
-        causationid=str(causa.id) if causa else None,
-    )
+    return CloudEvent(specversion="1.0", id=id_ or str(uuid.uuid4()),
+                      source=source or f"/instituciones/{institucion}/sistema", type=tipo.nombre,
+                      time=cuando or datetime.now(UTC), dataschema=tipo.dataschema,
+                      data=datos.model_dump(mode="json", exclude_none=True), institucion=institucion)

@@ -1,85 +1,104 @@
-"""Outbox transaccional: encolar en la transacción del cambio; un relay publica con acks=all e idempotencia."""
+"""Outbox transaccional: encolar en la transacción del cambio; un relay publica con acks=all e idempotencia, borra
+lo que Kafka confirmó y aparta, con su error, lo que Kafka nunca aceptará, sin detener lo que viene detrás."""
 
 import asyncio
-import json
+import base64
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 
-from esquemas import CloudEvent
-from plataforma.nube import cabeceras_kafka
+from plataforma.nube import LIMITE_BYTES, Mensaje
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Mensaje:
-    topico: str
-    llave: bytes | None
-    valor: bytes
-    cabeceras: tuple[tuple[str, bytes], ...] = ()
-
-    @classmethod
-    def de_evento(cls, topico: str, evento: CloudEvent) -> "Mensaje":
-        return cls(topico, evento.llave, evento.a_json(), tuple(cabeceras_kafka(evento)))
+# Lo que ningún reintento arregla: la fila se aparta para que quien opera la vea (`alva outbox`).
+PERMANENTES = (MessageSizeTooLargeError, RecordListTooLargeError, InvalidTopicError, TopicAuthorizationFailedError,
+               UnknownTopicOrPartitionError)
 
 
 def canal(esquema: str) -> str:
     return f"outbox_{esquema}"
 
 
+def cabeceras_a_json(cabeceras: Iterable[tuple[str, bytes]]) -> str:
+    """[[nombre, texto]] o, si el valor no es texto limpio, [nombre, null, base64]."""
+    salida = []
+    for k, v in cabeceras:
+        try:
+            texto = v.decode()
+            salida.append([k, texto] if "\x00" not in texto else [k, None, base64.b64encode(v).decode()])
+        except UnicodeDecodeError:
+            salida.append([k, None, base64.b64encode(v).decode()])
+    return orjson.dumps(salida).decode()
+
+
+def cabeceras_de_json(texto: str) -> list[tuple[str, bytes]]:
+    return [(c[0], c[1].encode() if c[1] is not None else base64.b64decode(c[2])) for c in orjson.loads(texto)]
+
+
 async def encolar(conn: asyncpg.Connection, esquema: str, mensajes: Iterable[Mensaje]) -> int:
-    """Dentro de la transacción del llamador; el relay despierta cuando ésta confirma."""
-    filas = [
-        (m.topico, m.llave, m.valor, json.dumps([[k, v.decode("utf-8", "replace")] for k, v in m.cabeceras]))
-        for m in mensajes
-    ]
+    """Dentro de la transacción del llamador, con COPY; el relay despierta cuando ésta confirma."""
+    filas = [(m.topico, m.llave, m.valor, cabeceras_a_json(m.cabeceras)) for m in mensajes]
     if filas:
         await conn.copy_records_to_table("outbox", records=filas, columns=["topico", "llave", "valor", "cabeceras"])
         await conn.execute("SELECT pg_notify($1, '')", canal(esquema))
     return len(filas)
 
 
-def crear_productor(bootstrap: str, client_id: str) -> AIOKafkaProducer:
-    """aiokafka por defecto usa acks=1 y sin idempotencia; aquí, ambos explícitos."""
+def crear_productor(opciones: dict, client_id: str) -> AIOKafkaProducer:
+    """aiokafka por omisión usa acks=1 y sin idempotencia; aquí, ambos explícitos. `opciones`: conexión y seguridad."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **opciones,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
         max_batch_size=1024 * 1024,
-        max_request_size=4 * 1024 * 1024,
+        max_request_size=LIMITE_BYTES + 64 * 1024,
         request_timeout_ms=30000,
     )
 
 
 class Relay:
-    """Publica lo encolado en orden, lo borra al confirmarse, y espera NOTIFY o un sondeo."""
+    """Publica lo encolado en orden; al detenerse termina el lote en curso (nada confirmado se vuelve a enviar)."""
 
-    def __init__(self, pool: asyncpg.Pool, esquema: str, productor: AIOKafkaProducer, *, lote: int = 1000,
+    def __init__(self, pool: asyncpg.Pool, esquema: str, productor: AIOKafkaProducer, *, lote: int = 2000,
                  sondeo_s: float = 1.0, al_publicar: Callable[[int], None] | None = None,
-                 asegurar_topicos: Callable[[set[str]], Awaitable[object]] | None = None) -> None:
+                 al_apartar: Callable[[str], None] | None = None) -> None:
         self.pool, self.esquema, self.productor = pool, esquema, productor
-        self.asegurar_topicos = asegurar_topicos
-        self.lote, self.sondeo_s, self.al_publicar = lote, sondeo_s, al_publicar
+        self.lote, self.sondeo_s, self.al_publicar, self.al_apartar = lote, sondeo_s, al_publicar, al_apartar
         self._despertar = asyncio.Event()
+        self._detenido = False
+        self._topicos: set[str] = set()
         self.publicados = 0
 
     def despertar(self) -> None:
         self._despertar.set()
 
+    def detener(self) -> None:
+        """Pide parar; `correr` vuelve al terminar el lote que esté publicando."""
+        self._detenido = True
+        self._despertar.set()
+
     async def correr(self) -> None:
-        """Hasta que lo cancelen; un fallo de Kafka o PostgreSQL se reintenta, nunca se pierde lo encolado."""
-        while True:
+        """Hasta que lo detengan; un fallo de Kafka o PostgreSQL se reintenta, nunca se pierde lo encolado."""
+        while not self._detenido:
             try:
                 await self._turno()
             except Exception as e:  # noqa: BLE001 - el relay no muere: reintenta
                 log.warning("relay %s: no se pudo publicar, se reintenta: %s", self.esquema, e)
-                await asyncio.sleep(1.0)
+                await self._esperar(1.0)
 
     async def _turno(self) -> None:
         """Un solo relay activo por esquema (candado consultivo); los demás esperan de reserva."""
@@ -87,13 +106,14 @@ class Relay:
         async with self.pool.acquire() as conn:
             await conn.add_listener(canal(self.esquema), self._al_notificar)
             try:
-                while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", candado):
-                    await self._esperar()
+                while not self._detenido and not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))",
+                                                                      candado):
+                    await self._esperar(self.sondeo_s)
                 try:
-                    while True:
-                        while await self.publicar_pendientes(conn):
+                    while not self._detenido:
+                        while not self._detenido and await self.publicar_pendientes(conn):
                             pass
-                        await self._esperar()
+                        await self._esperar(self.sondeo_s)
                 finally:
                     if not conn.is_closed():
                         await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", candado)
@@ -105,31 +125,73 @@ class Relay:
         self._despertar.set()
 
     async def publicar_pendientes(self, conn: asyncpg.Connection) -> int:
-        """Un lote: publica todo, espera todas las confirmaciones, luego borra. Devuelve cuántos."""
+        """Un lote: publica, espera cada confirmación, borra lo confirmado y aparta lo imposible. Cuántas salieron."""
         filas = await conn.fetch(
-            "SELECT id, topico, llave, valor, cabeceras FROM outbox ORDER BY id LIMIT $1", self.lote
-        )
+            "SELECT id, topico, llave, valor, cabeceras::text AS cabeceras FROM outbox ORDER BY id LIMIT $1", self.lote)
         if not filas:
             return 0
-        if self.asegurar_topicos:  # p. ej. el primer <tópico>.dlq, donde Kafka no crea tópicos solo
-            await self.asegurar_topicos({f["topico"] for f in filas})
-        envios = [
-            await self.productor.send(
-                f["topico"], f["valor"], key=f["llave"],
-                headers=[(k, v.encode()) for k, v in json.loads(f["cabeceras"])],
-            )
-            for f in filas
-        ]
-        await asyncio.gather(*envios)
-        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [f["id"] for f in filas])
-        self.publicados += len(filas)
-        if self.al_publicar:
-            self.al_publicar(len(filas))
-        return len(filas)
+        await self._conocer_topicos({f["topico"] for f in filas})
+        enviadas, apartadas, fallo = [], [], None
+        envios = []
+        for f in filas:
+            if (problema := self._imposible(f)) is not None:
+                apartadas.append((f, problema))
+                continue
+            try:
+                futuro = await self.productor.send(f["topico"], f["valor"], key=f["llave"],
+                                                   headers=cabeceras_de_json(f["cabeceras"]))
+            except PERMANENTES as e:
+                apartadas.append((f, f"{type(e).__name__}: {e}"))
+                continue
+            envios.append((f, futuro))
+        resultados = await asyncio.gather(*(futuro for _, futuro in envios), return_exceptions=True)
+        for (f, _), resultado in zip(envios, resultados, strict=True):
+            if not isinstance(resultado, BaseException):
+                enviadas.append(f["id"])
+            elif isinstance(resultado, PERMANENTES):
+                apartadas.append((f, f"{type(resultado).__name__}: {resultado}"))
+            else:
+                fallo = fallo or resultado
+        async with conn.transaction():
+            if enviadas:
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", enviadas)
+            if apartadas:
+                await self._apartar(conn, apartadas)
+        self.publicados += len(enviadas)
+        if self.al_publicar and enviadas:
+            self.al_publicar(len(enviadas))
+        if fallo is not None:  # transitorio: lo que no salió se reintenta en el siguiente turno
+            raise fallo if isinstance(fallo, Exception) else KafkaError(str(fallo))
+        return len(enviadas) + len(apartadas)
 
-    async def _esperar(self) -> None:
+    def _imposible(self, fila) -> str | None:
+        if fila["topico"] not in self._topicos:
+            return (f"El tópico {fila['topico']} no existe o este servicio no tiene permiso de escribir en él; "
+                    "los tópicos los crea la preparación de la plataforma o el alta de una institución.")
+        tamano = len(fila["valor"]) + len(fila["llave"] or b"") + len(fila["cabeceras"])
+        if tamano > LIMITE_BYTES + 32 * 1024:
+            return f"El mensaje mide {tamano} bytes; el broker no acepta más de {LIMITE_BYTES}."
+        return None
+
+    async def _conocer_topicos(self, topicos: set[str]) -> None:
+        if topicos <= self._topicos:
+            return
+        self._topicos = set((await self.productor.client.fetch_all_metadata()).topics())
+
+    async def _apartar(self, conn: asyncpg.Connection, apartadas: list) -> None:
+        await conn.executemany(
+            """INSERT INTO outbox_apartados (id, topico, llave, valor, cabeceras, error, creado_en)
+               SELECT id, topico, llave, valor, cabeceras, $2, creado_en FROM outbox WHERE id = $1""",
+            [(f["id"], error[:2000]) for f, error in apartadas])
+        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [f["id"] for f, _ in apartadas])
+        for f, error in apartadas:
+            log.error("relay %s: fila %s apartada (%s): %s", self.esquema, f["id"], f["topico"], error)
+            if self.al_apartar:
+                self.al_apartar(f["topico"])
+
+    async def _esperar(self, segundos: float) -> None:
         try:
-            await asyncio.wait_for(self._despertar.wait(), self.sondeo_s)
+            await asyncio.wait_for(self._despertar.wait(), segundos)
         except TimeoutError:
             pass
         self._despertar.clear()

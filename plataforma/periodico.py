@@ -3,14 +3,15 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from plataforma import outbox
-from plataforma.consumo import Contexto
+from plataforma.contexto import Contexto
 
 log = logging.getLogger(__name__)
 
 
-Funcion = Callable[[Contexto, object], Awaitable[None]]  # (contexto, ajustes del servicio)
+Funcion = Callable[[Contexto, object], Awaitable[None]]  # (contexto con el repositorio, ajustes del servicio)
 
 
 def periodica(nombre: str, cada_s: Callable[[object], float], funcion: Funcion):
@@ -28,21 +29,38 @@ def periodica(nombre: str, cada_s: Callable[[object], float], funcion: Funcion):
     return tarea
 
 
-async def una_vez(servicio, nombre: str, funcion: Funcion) -> int:
+async def una_vez(servicio, nombre: str, funcion: Funcion, ahora: datetime | None = None) -> int:
+    """Corre la tarea una vez con la hora dada (o la del reloj); lo que emite sale por el outbox."""
     async with servicio.pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", f"{servicio.nombre}:{nombre}"):
             return 0
-        ctx = Contexto(conn, servicio.nombre, None, procesador=servicio.procesador)
+        repo = servicio.procesador.repositorio(conn)
+        ctx = Contexto(repo, servicio.nombre, None, ahora or datetime.now(UTC), tarea=nombre)
         await funcion(ctx, servicio.ajustes)
+        await repo.confirmar()
         await outbox.encolar(conn, servicio.nombre, ctx.salidas)
+    for metrica, etiquetas in ctx.cuentas:
+        servicio.metricas.contar(metrica, **etiquetas)
     if ctx.salidas and servicio.relay:
         servicio.relay.despertar()
     return len(ctx.salidas)
 
 
-async def rechazar_pendientes_vencidos(ctx: Contexto, ajustes) -> None:
+async def rechazar_pendientes_vencidos(servicio) -> int:
     """Lo que esperó más de `pendientes_plazo_s` a algo que nunca llegó se rechaza, con su motivo."""
-    ctx.salidas += await ctx.procesador.rechazar_vencidos(ctx.conn, ajustes.pendientes_plazo_s)
+    async with servicio.pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", f"{servicio.nombre}:pendientes"):
+            return 0
+        salidas = await servicio.procesador.rechazar_vencidos(conn, servicio.ajustes.pendientes_plazo_s)
+    if salidas and servicio.relay:
+        servicio.relay.despertar()
+    return len(salidas)
 
 
-PENDIENTES = periodica("pendientes", lambda a: a.periodo_s, rechazar_pendientes_vencidos)
+async def PENDIENTES(servicio) -> None:  # noqa: N802 - una tarea, como las demás de `periodica`
+    while True:
+        try:
+            await rechazar_pendientes_vencidos(servicio)
+        except Exception:  # noqa: BLE001
+            log.exception("%s: falló la tarea de pendientes vencidos", servicio.nombre)
+        await asyncio.sleep(servicio.ajustes.periodo_s)

@@ -1,10 +1,16 @@
-"""Rechazos: un `EntradaRechazada` por entrada refusada y, si ni se pudo leer, su copia cruda en `<tópico>.dlq`."""
+"""Rechazos y desenlaces: un `EntradaRechazada` por entrada refusada, el desenlace de cada reporte para quien lo
+envió, y la copia cruda (que siempre cabe) en `<tópico>.dlq` de lo que ni se pudo leer."""
 
-from esquemas import CloudEvent, topico_de
-from esquemas.ingreso import institucion_del_topico
-from esquemas.rechazos import EntradaRechazada, topico_dlq
-from plataforma import outbox
-from plataforma.nube import Entrada, nuevo_evento
+import hashlib
+from datetime import datetime
+
+from esquemas.rechazos import EntradaRechazada, TOPICO as TOPICO_RECHAZOS, topico_dlq
+from esquemas.respuestas import ReporteRespondido, topico_respuestas
+from plataforma.nube import LIMITE_BYTES, Entrada, Mensaje, armar, id_de_hecho, mensaje
+
+MOTIVO_MAX = 1000
+CABECERAS_MAX = 20  # de la entrada original, en su copia a la DLQ
+CABECERA_MAX = 1000  # bytes de cada una
 
 
 class Rechazo(Exception):
@@ -12,7 +18,7 @@ class Rechazo(Exception):
 
     def __init__(self, codigo: str, motivo: str, campo: str | None = None) -> None:
         super().__init__(motivo)
-        self.codigo, self.motivo, self.campo = codigo, motivo, campo
+        self.codigo, self.motivo, self.campo = codigo, motivo[:MOTIVO_MAX], campo
 
 
 class Aplazar(Exception):
@@ -26,31 +32,75 @@ class Aplazar(Exception):
         self.clave, self.codigo, self.motivo = clave, codigo, motivo
 
 
-def mensajes_de_rechazo(entrada: Entrada, rechazo: Rechazo, servicio: str, *, a_dlq: bool) -> list[outbox.Mensaje]:
+def _ids(entrada: Entrada) -> tuple[str | None, str | None]:
     evento = entrada.evento
-    datos = EntradaRechazada(
-        entrada_id=str(evento.id) if evento else None,
-        entrada_tipo=evento.type if evento else None,
-        topico=entrada.topico,
-        particion=entrada.particion,
-        offset=entrada.offset,
-        codigo=rechazo.codigo,
-        motivo=rechazo.motivo,
-        campo=rechazo.campo,
-        servicio=servicio,
+    return (evento.id, evento.type) if evento is not None else (None, None)
+
+
+def institucion_de(entrada: Entrada) -> str:
+    """A quién se le rechaza: la dueña del ingreso, o la que dice el evento, o la plataforma."""
+    return entrada.institucion or (entrada.evento.institucion if entrada.evento else "alva")
+
+
+def rechazo(entrada: Entrada, r: Rechazo, servicio: str, cuando: datetime) -> Mensaje:
+    entrada_id, entrada_tipo = _ids(entrada)
+    datos = EntradaRechazada(entrada_id=entrada_id, entrada_tipo=entrada_tipo, topico=entrada.topico,
+                             particion=entrada.particion, offset=entrada.offset, codigo=r.codigo, motivo=r.motivo,
+                             campo=r.campo, servicio=servicio)
+    return mensaje(TOPICO_RECHAZOS, armar(
+        EntradaRechazada.tipo, datos.model_dump(mode="json"), id_=id_rechazo(entrada, servicio),
+        institucion=institucion_de(entrada), servicio=servicio, cuando=cuando, subject=entrada.topico,
+        correlacion=_correlacion(entrada), causa=entrada_id))
+
+
+def id_rechazo(entrada: Entrada, servicio: str) -> str:
+    return id_de_hecho(entrada.clave_inbox, EntradaRechazada.tipo, servicio, 0)
+
+
+def respuesta(entrada: Entrada, servicio: str, cuando: datetime, *, aceptado: bool, hechos: list[tuple[str, str]] = (),
+              r: Rechazo | None = None, repetido: bool = False) -> Mensaje:
+    """El desenlace de un reporte, en el tópico de respuestas de su institución (la única que lo lee)."""
+    entrada_id, entrada_tipo = _ids(entrada)
+    institucion = entrada.institucion
+    datos = ReporteRespondido(
+        entrada_id=entrada_id, entrada_tipo=entrada_tipo, topico=entrada.topico, particion=entrada.particion,
+        offset=entrada.offset, aceptado=aceptado, hechos=[{"id": i, "type": t} for i, t in hechos],
+        codigo=r and r.codigo, campo=r and r.campo, motivo=r and r.motivo, repetido=repetido, servicio=servicio)
+    cual = entrada.posicion if repetido else ""
+    return mensaje(topico_respuestas(institucion), armar(
+        ReporteRespondido.tipo, datos.model_dump(mode="json"),
+        id_=id_de_hecho(entrada.clave_inbox, ReporteRespondido.tipo, cual, 0), institucion=institucion,
+        servicio=servicio, cuando=cuando, subject=entrada_id, correlacion=_correlacion(entrada), causa=entrada_id))
+
+
+def copia_dlq(entrada: Entrada, r: Rechazo, servicio: str) -> Mensaje:
+    """La entrada cruda con el porqué en cabeceras; si no cabría en el broker, truncada, con su tamaño y huella."""
+    propias = tuple((k[:200], v[:CABECERA_MAX]) for k, v in entrada.cabeceras[:CABECERAS_MAX]
+                    if not k.startswith("alva-"))
+    cabeceras = propias + (
+        ("alva-error-codigo", r.codigo.encode()),
+        ("alva-error-motivo", r.motivo.encode()),
+        ("alva-topico-original", entrada.topico.encode()),
+        ("alva-particion-original", str(entrada.particion).encode()),
+        ("alva-offset-original", str(entrada.offset).encode()),
+        ("alva-marca-original", str(int(entrada.marca.timestamp() * 1000)).encode()),
+        ("alva-servicio", servicio.encode()),
+        ("alva-rechazo-id", id_rechazo(entrada, servicio).encode()),
+        ("alva-sha256", huella_cruda(entrada.valor).encode()),
     )
-    institucion = institucion_del_topico(entrada.topico) or (evento.institucion if evento else "alva")
-    rechazo_evento: CloudEvent = nuevo_evento(datos, institucion=institucion, servicio=servicio, causa=evento,
-                                              subject=entrada.topico)
-    mensajes = [outbox.Mensaje.de_evento(topico_de(datos), rechazo_evento)]
-    if a_dlq:
-        mensajes.append(outbox.Mensaje(topico_dlq(entrada.topico), entrada.llave, entrada.valor, entrada.cabeceras + (
-            ("alva-error-codigo", rechazo.codigo.encode()),
-            ("alva-error-motivo", rechazo.motivo.encode()),
-            ("alva-topico-original", entrada.topico.encode()),
-            ("alva-particion-original", str(entrada.particion).encode()),
-            ("alva-offset-original", str(entrada.offset).encode()),
-            ("alva-servicio", servicio.encode()),
-            ("alva-rechazo-id", str(rechazo_evento.id).encode()),
-        )))
-    return mensajes
+    llave = (entrada.llave or b"")[:CABECERA_MAX] or None
+    valor = entrada.valor
+    cabida = LIMITE_BYTES - len(llave or b"") - sum(len(k) + len(v) for k, v in cabeceras) - 200
+    if len(valor) > cabida:
+        cabeceras += (("alva-truncado", b"true"), ("alva-tamano-original", str(len(valor)).encode()))
+        valor = valor[:max(0, cabida)]
+    return Mensaje(topico_dlq(entrada.topico), llave, valor, cabeceras)
+
+
+def huella_cruda(valor: bytes) -> str:
+    return hashlib.sha256(valor).hexdigest()
+
+
+def _correlacion(entrada: Entrada) -> str | None:
+    evento = entrada.evento
+    return (evento.correlationid or evento.id) if evento is not None else None

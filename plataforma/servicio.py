@@ -12,75 +12,101 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from esquemas.control import TOPICO as TOPICO_CONTROL
+from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma.bd import crear_pool, migrar
 from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
 from plataforma.metricas import Metricas
-from plataforma.nube import Entrada, decodificar_lote, parsear_lote
+from plataforma.nube import Entrada
 from plataforma.operacion import ServidorOperacion
 from plataforma.outbox import Relay, crear_productor
 from plataforma.periodico import PENDIENTES
-from plataforma.topicos import Topicos
+from plataforma.topicos import faltantes
 
 log = logging.getLogger(__name__)
 
 Tarea = Callable[["Servicio"], Awaitable[None]]
 
 
+def patron(*topicos: str, ingresos: bool = False) -> str:
+    """La expresión que suscribe a un servicio: sus tópicos, `alva.control`, `alva.reenvios` y, si los lee, los ingresos."""
+    nombres = [t.replace(".", r"\.") for t in (*topicos, TOPICO_CONTROL, TOPICO_REENVIOS)]
+    if ingresos:
+        nombres.insert(0, r"alva\.ingreso\.[a-z0-9]+(?:-[a-z0-9]+)*")
+    return rf"^(?:{'|'.join(nombres)})$"
+
+
 @dataclass
 class Servicio:
-    """Un servicio de ALVA: consume por patrón, reacciona en transacción y publica sólo por su outbox."""
+    """Un servicio de ALVA: consume por patrón, decide en memoria por lotes y publica sólo por su outbox."""
 
     nombre: str
     patron: str
     reacciones: dict[str, Reaccion]
+    repositorio: Callable[[asyncpg.Connection], object]
     carpeta_sql: Path
     ajustes: Ajustes
+    publica: tuple[str, ...] = ()  # los tópicos donde escribe (deben existir al arrancar)
     guardian_ingreso: bool = False
     tareas: list[Tarea] = field(default_factory=list)
     al_arrancar: list[Tarea] = field(default_factory=list)  # tras migrar, antes de consumir
     pool: asyncpg.Pool | None = None
     relay: Relay | None = None
     _fondo: list[asyncio.Task] = field(default_factory=list)
+    _relay: asyncio.Task | None = None
 
     def __post_init__(self) -> None:
         self.metricas = Metricas(self.nombre)
-        self.procesador = Procesador(self.nombre, self.reacciones, self.guardian_ingreso, metricas=self.metricas)
-        self.topicos = Topicos(self.ajustes.kafka_bootstrap_servers, self.ajustes.particiones, self.ajustes.replicacion)
+        self.procesador = Procesador(self.nombre, self.reacciones, self.repositorio,
+                                     guardian_ingreso=self.guardian_ingreso, metricas=self.metricas)
         self.broker = KafkaBroker(
             self.ajustes.kafka_bootstrap_servers,
             client_id=f"alva-{self.nombre}",
             metadata_max_age_ms=self.ajustes.metadata_max_age_ms,
             middlewares=[self.metricas.middleware],
+            log_level=logging.DEBUG,  # «Received/Processed» por lote: ruido en INFO
         )
-        self.broker.subscriber(
+        self.suscriptor = self.broker.subscriber(
             pattern=self.patron,
             group_id=f"alva-{self.nombre}",
             batch=True,
             max_records=self.ajustes.lote_max,
             batch_timeout_ms=self.ajustes.lote_espera_ms,
+            fetch_max_wait_ms=self.ajustes.lote_espera_ms,
+            fetch_min_bytes=self.ajustes.lote_bytes_min,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
-            parser=parsear_lote,
-            decoder=decodificar_lote,
+            decoder=self._decodificar,
             title=f"alva-{self.nombre}",
             description=f"Eventos que consume {self.nombre}",
-        )(self.consumir)
+        )
+        self.suscriptor(self.consumir)
         self.app = FastStream(self.broker, specification=AsyncAPI(
-            title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume."))
+            title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume y qué publica."))
         self.operacion = ServidorOperacion(self)
         self.app.on_startup(self.arrancar)
+        self.app.after_startup(self._despues_de_arrancar)
+        self.app.on_shutdown(self._parar_relay)
         self.app.after_shutdown(self.detener)
 
+    async def _decodificar(self, mensaje, _original=None) -> list[Entrada]:
+        """Decoder de FastStream: cada registro del lote como `Entrada` (lo que no le toca, sin decodificar)."""
+        return [self.procesador.leer(r) for r in mensaje.raw_message]
+
     async def consumir(self, entradas: list[Entrada]) -> None:
-        """Suscriptor delgado: el lote a la transacción; luego despierta al relay."""
+        """Suscriptor delgado: el lote a la transacción; luego despierta al relay y, si hubo altas, oye sus tópicos."""
         try:
-            await self.procesador.procesar_lote(self.pool, entradas)
+            hecho = await self.procesador.procesar_lote(self.pool, entradas)
         except ERRORES_DE_INFRAESTRUCTURA as e:
             log.warning("%s: lote deshecho por falla de infraestructura, se reintenta: %s", self.nombre, e)
             await asyncio.sleep(1.0)  # sin martillar a PostgreSQL mientras vuelve
             raise
-        self.relay.despertar()
+        if hecho.salidas:
+            self.relay.despertar()
+        if hecho.altas and self.suscriptor.consumer is not None:
+            log.info("%s: instituciones dadas de alta %s; se relee la metadata", self.nombre, hecho.altas)
+            self.suscriptor.consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka no lo expone
 
     @property
     def puerto_operacion_real(self) -> int | None:
@@ -100,19 +126,37 @@ class Servicio:
         await migrar(self.pool, self.nombre, self.carpeta_sql)
         for preparar in self.al_arrancar:
             await preparar(self)
-        await self.topicos.asegurar_canonicos()
-        productor = crear_productor(self.ajustes.kafka_bootstrap_servers, f"alva-{self.nombre}-relay")
+        if faltan := await faltantes(self.ajustes.kafka_bootstrap_servers, self.publica):
+            raise RuntimeError(f"{self.nombre}: faltan los tópicos {', '.join(faltan)}; los crea la preparación de la "
+                               "plataforma (python -m infra.entorno arrancar, o alva plataforma preparar).")
+        productor = crear_productor({"bootstrap_servers": self.ajustes.kafka_bootstrap_servers},
+                                    f"alva-{self.nombre}-relay")
         await productor.start()
-        self.relay = Relay(self.pool, self.nombre, productor, asegurar_topicos=self.topicos.asegurar)
-        self._fondo = [asyncio.create_task(self.relay.correr(), name=f"{self.nombre}-relay")]
+        self.relay = Relay(self.pool, self.nombre, productor,
+                           al_apartar=lambda topico: self.metricas.contar("mensajes_apartados", topico=topico))
+        self._relay = asyncio.create_task(self.relay.correr(), name=f"{self.nombre}-relay")
         tareas = [PENDIENTES, *self.tareas]
-        self._fondo += [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in tareas]
+        self._fondo = [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in tareas]
+
+    async def _despues_de_arrancar(self) -> None:
+        log.info("%s: en marcha", self.nombre)
+
+    async def _parar_relay(self) -> None:
+        """Antes de soltar el broker: el relay termina el lote que publica (nada confirmado se reenvía)."""
+        if self.relay is not None and self._relay is not None:
+            self.relay.detener()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._relay), 30)
+            except TimeoutError:
+                self._relay.cancel()
+            await asyncio.gather(self._relay, return_exceptions=True)
 
     async def detener(self) -> None:
         await self.operacion.cerrar()
         for tarea in self._fondo:
             tarea.cancel()
         await asyncio.gather(*self._fondo, return_exceptions=True)
+        await self._parar_relay()
         if self.relay:
             await self.relay.productor.stop()
         if self.pool:

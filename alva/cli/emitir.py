@@ -5,6 +5,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -24,9 +25,9 @@ from esquemas import CloudEvent
 from esquemas.catalogo import TIPOS, TOPICOS_CANONICOS
 from esquemas.exportar import ejemplos_json, escribir, esquemas_json
 from esquemas.ingreso import topico_ingreso
-from esquemas.rechazos import EntradaRechazada
+from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, EntradaRechazada
 from plataforma.nube import describir_error
-from plataforma.nube import cabeceras_kafka
+from plataforma.nube import CABECERAS_REPORTE
 from plataforma.topicos import Topicos
 
 
@@ -46,14 +47,14 @@ class Desenlace:
 
 
 def reportes() -> list[str]:
-    return sorted(n for n, t in TIPOS.items() if t.topico is None)
+    return sorted(n for n, t in TIPOS.items() if t.es_reporte)
 
 
 def tipo_completo(tipo: str) -> str:
     """`sesion.completada` → `mx.alva.ingreso.sesion.completada.v1`; sólo reportes de ingreso."""
     candidatos = [tipo] if tipo.startswith("mx.alva.") else [f"mx.alva.ingreso.{tipo}.v1"]
     for c in candidatos:
-        if c in TIPOS and TIPOS[c].topico is None:
+        if c in TIPOS and TIPOS[c].es_reporte:
             return c
     cortos = ", ".join(tipo_corto(r).removeprefix("ingreso.") for r in reportes())
     raise ReporteInvalido(f"'{tipo}' no es un reporte que ALVA reciba. Reportes: {cortos}.", "type")
@@ -82,8 +83,9 @@ def construir(tipo: str, institucion: str, datos: dict, *, id_: str | None = Non
         campo, motivo = describir_error(e, "data")
         raise ReporteInvalido(motivo, campo) from e
     try:
-        return CloudEvent(id=id_ or uuid.uuid4(), source=f"/instituciones/{institucion}/alva-cli", type=tipo,
-                          subject=subject, dataschema=TIPOS[tipo].dataschema, data=datos, institucion=institucion)
+        return CloudEvent(specversion="1.0", id=str(id_ or uuid.uuid4()), source=f"/instituciones/{institucion}/alva-cli",
+                          type=tipo, subject=subject, time=datetime.now(UTC), dataschema=TIPOS[tipo].dataschema,
+                          data=datos, institucion=institucion)
     except ValidationError as e:
         campo, motivo = describir_error(e, "")
         raise ReporteInvalido(motivo, campo.strip(".") or None) from e
@@ -145,7 +147,8 @@ async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: fl
     if faltan := sorted({topico_ingreso(e.institucion) for e in eventos} - existentes):
         salir(Salida.INVALIDO, f"[red]✘ No existe {', '.join(faltan)}[/]: la institución no está dada de alta; "
                                "el otorgante la da de alta con `alva alta <institucion>`. No se envió nada.")
-    observador = await Observador.abrir(a.kafka_bootstrap_servers, list(TOPICOS_CANONICOS)) if esperar else None
+    observador = await Observador.abrir(a.kafka_bootstrap_servers, [*TOPICOS_CANONICOS, TOPICO_RECHAZOS]) \
+        if esperar else None
     try:
         p = await productor(a.kafka_bootstrap_servers)
         try:
@@ -154,7 +157,7 @@ async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: fl
                 envios = []
                 for e in eventos:
                     envios.append(await p.send(topico_ingreso(e.institucion), e.a_json(), key=e.llave,
-                                               headers=cabeceras_kafka(e)))
+                                               headers=list(CABECERAS_REPORTE)))
                     barra.advance(tarea)
                 for envio in envios:
                     await envio

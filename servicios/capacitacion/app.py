@@ -4,8 +4,10 @@ from pathlib import Path
 
 from plataforma.servicio import Servicio
 from servicios.capacitacion.config import AjustesCapacitacion
-from servicios.capacitacion.suscriptores import PATRON, REACCIONES
+from servicios.capacitacion.repositorio import PostgresCapacitacion
+from servicios.capacitacion.suscriptores import PATRON, PUBLICA, REACCIONES
 
 
 def crear_servicio(ajustes: AjustesCapacitacion | None = None) -> Servicio:
-    return Servicio("capacitacion", PATRON, REACCIONES, Path(__file__).parent / "sql", ajustes or AjustesCapacitacion())
+    return Servicio("capacitacion", PATRON, REACCIONES, PostgresCapacitacion, Path(__file__).parent / "sql",
+                    ajustes or AjustesCapacitacion(), publica=PUBLICA)

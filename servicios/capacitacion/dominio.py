@@ -1,40 +1,58 @@
 """Reglas de sesiones y constancias; sólo biblioteca estándar."""
 
-import hashlib
-import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from servicios.comun import problema_de_admision
 
 ESPACIO_CONSTANCIAS = uuid.UUID("6f1d3c1e-5d1b-4c55-9a53-3a8a3c0e7a11")
 
 
 @dataclass(frozen=True)
 class ConvenioConocido:
+    """Lo que capacitación sabe de un convenio (de `alva.convenios`)."""
+
     convenio_id: str
     institucion: str
     vigencia_inicio: date
     vigencia_fin: date
-    estado: str
+    estado: str = "vigente"
 
-    def problema_para(self, institucion: str, fecha: date) -> tuple[str, str] | None:
+    def problema_para(self, institucion: str, fecha: date | None) -> tuple[str, str, str] | None:
         """Por qué esta institución no puede reportar una sesión de esta fecha bajo el convenio, si no puede."""
-        if self.institucion != institucion:
-            return "convenio_ajeno", f"El convenio {self.convenio_id} no es de '{institucion}'."
-        if self.estado != "vigente":
-            return "convenio_no_vigente", f"El convenio {self.convenio_id} está {self.estado}."
-        if not self.vigencia_inicio <= fecha <= self.vigencia_fin:
-            return ("fecha_fuera_de_vigencia",
-                    f"La sesión del {fecha} cae fuera de la vigencia del convenio "
-                    f"({self.vigencia_inicio} a {self.vigencia_fin}).")
-        return None
+        return problema_de_admision(self.convenio_id, self.institucion, self.estado, self.vigencia_inicio,
+                                    self.vigencia_fin, institucion, fecha)
 
 
-def huella(contenido: dict) -> str:
-    """Igual contenido, igual huella: distingue un reenvío de un reporte distinto con el mismo id."""
-    return hashlib.sha256(json.dumps(contenido, sort_keys=True).encode()).hexdigest()
+@dataclass(frozen=True)
+class Sesion:
+    """Una sesión reportada: su contenido vigente (la última versión) y a quién ya se le dio constancia."""
+
+    institucion: str
+    sesion_id: str
+    convenio_id: str
+    estado: str  # programada, completada o cancelada
+    huella: str
+    contenido: dict
+    version: int = 1
+    con_constancia: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Constancia:
+    constancia_id: str
+    institucion: str
+    sesion_id: str
+    asistente: str
 
 
 def id_constancia(institucion: str, sesion_id: str, asistente: str) -> str:
     """Estable: la misma persona en la misma sesión siempre recibe la misma constancia."""
     return str(uuid.uuid5(ESPACIO_CONSTANCIAS, f"{institucion}/{sesion_id}/{asistente}"))
+
+
+def nuevos(asistentes: list[str], ya: list[str]) -> list[str]:
+    """Quienes aún no tienen constancia de esta sesión, sin repetir y en el orden del reporte."""
+    vistos = set(ya)
+    return [a for a in dict.fromkeys(asistentes) if a not in vistos]

@@ -1,22 +1,32 @@
-"""Qué tipo de evento va a qué caso de uso en capacitación."""
+"""Qué tipo de evento va a qué caso de uso en capacitación, y qué necesita cargado cada uno."""
 
-from esquemas.convenios import ConvenioCancelado, ConvenioFirmado
+from esquemas.capacitacion import TOPICO as CAPACITACION
+from esquemas.convenios import TOPICO as CONVENIOS, ConvenioCancelado, ConvenioFirmado
 from esquemas.ingreso import (
-    PATRON_TOPICO,
     ReporteSesionCancelada,
     ReporteSesionCompletada,
     ReporteSesionCorregida,
     ReporteSesionProgramada,
 )
-from servicios.capacitacion import casos_de_uso
+from esquemas.rechazos import TOPICO as RECHAZOS
+from plataforma.consumo import Reaccion
+from plataforma.servicio import patron
+from servicios.capacitacion import casos_de_uso as cu
+from servicios.capacitacion.repositorio import necesita
 
-PATRON = rf"^(?:{PATRON_TOPICO}|alva\.convenios)$"
+PATRON = patron(CONVENIOS, ingresos=True)
+PUBLICA = (CAPACITACION, RECHAZOS)
+
+
+def _de_sesion(reporte, institucion: str):
+    return necesita(reporte.convenio_id, (institucion, reporte.sesion_id))
+
 
 REACCIONES = {
-    ConvenioFirmado.tipo: casos_de_uso.conocer_convenio,
-    ConvenioCancelado.tipo: casos_de_uso.olvidar_convenio,
-    ReporteSesionProgramada.tipo: casos_de_uso.programar_sesion,
-    ReporteSesionCompletada.tipo: casos_de_uso.reportar_sesion,
-    ReporteSesionCorregida.tipo: casos_de_uso.corregir_sesion,
-    ReporteSesionCancelada.tipo: casos_de_uso.cancelar_sesion,
+    ConvenioFirmado.tipo: Reaccion(ConvenioFirmado, cu.conocer_convenio, lambda d, _: necesita(d.convenio_id)),
+    ConvenioCancelado.tipo: Reaccion(ConvenioCancelado, cu.olvidar_convenio, lambda d, _: necesita(d.convenio_id)),
+    ReporteSesionProgramada.tipo: Reaccion(ReporteSesionProgramada, cu.programar_sesion, _de_sesion),
+    ReporteSesionCompletada.tipo: Reaccion(ReporteSesionCompletada, cu.reportar_sesion, _de_sesion),
+    ReporteSesionCorregida.tipo: Reaccion(ReporteSesionCorregida, cu.corregir_sesion, _de_sesion),
+    ReporteSesionCancelada.tipo: Reaccion(ReporteSesionCancelada, cu.cancelar_sesion, _de_sesion),
 }

@@ -1,10 +1,11 @@
-"""Reglas de convenios y objetivos: qué aporta cada hecho a cada indicador; sólo biblioteca estándar."""
+"""Reglas de convenios y objetivos: qué aporta cada hecho a cada indicador y cuánto cambia un objetivo con cada
+hecho nuevo, corregido o retirado, sin recorrer la historia; sólo biblioteca estándar."""
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+
+from servicios.comun import Cuenta, normal
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,23 @@ class EvidenciaAprobada:
 
 
 Hecho = Sesion | Actividad | EvidenciaAprobada
-# Unidad: (qué se cuenta, cuánto vale). El valor de un objetivo es la suma, sobre unidades distintas,
-# de su cantidad: así "personas capacitadas" cuenta a cada persona una vez aunque asista a varias sesiones.
+CLASES: dict[str, type] = {"sesion": Sesion, "actividad": Actividad, "evidencia": EvidenciaAprobada}
+# Unidad: (qué se cuenta, cuánto vale). El valor de un objetivo es la suma, sobre unidades distintas, de su
+# cantidad: así "personas capacitadas" cuenta a cada persona una vez aunque asista a varias sesiones.
 Unidad = tuple[str, float]
 
 
 @dataclass(frozen=True)
 class Medida:
-    """Cómo se mide un indicador: de qué clase de hecho sale y qué unidades aporta cada uno."""
+    """Cómo se mide un indicador: de qué clase de hecho sale y qué unidades aporta cada uno.
+
+    `compartida`: la misma unidad puede venir de varios hechos (una persona en varias sesiones); entonces se lleva
+    la cuenta de cuántos la aportan, y sólo cuenta al pasar de 0 a 1 (o deja de contar al volver a 0).
+    """
 
     clase: type
     unidades: Callable[[Hecho], list[Unidad]]
+    compartida: bool = False
 
 
 def _actividad(a: Actividad) -> list[Unidad]:
@@ -70,7 +77,7 @@ def _evidencia(e: EvidenciaAprobada) -> list[Unidad]:
 
 # Un indicador nuevo es una línea aquí (y su nombre en esquemas.comun.Indicador).
 INDICADORES: dict[str, Medida] = {
-    "personas_capacitadas": Medida(Sesion, lambda s: [(f"persona:{a}", 1) for a in s.asistentes]),
+    "personas_capacitadas": Medida(Sesion, lambda s: [(f"persona:{a}", 1) for a in s.asistentes], compartida=True),
     "sesiones_impartidas": Medida(Sesion, lambda s: [(s.origen, 1)]),
     "horas_capacitacion": Medida(Sesion, lambda s: [(s.origen, s.horas)]),
     "constancias_emitidas": Medida(Sesion, lambda s: [(f"constancia:{s.sesion_id}:{a}", 1) for a in s.asistentes]),
@@ -85,6 +92,7 @@ INDICADORES: dict[str, Medida] = {
 
 @dataclass(frozen=True)
 class Objetivo:
+    convenio_id: str
     objetivo_id: str
     indicador: str
     meta: float
@@ -92,6 +100,7 @@ class Objetivo:
     modalidad: str | None = None
     valor: float = 0
     cumplido: bool = False
+    cumplido_en: date | None = None
     descripcion: str = ""
 
     @property
@@ -106,7 +115,7 @@ class Objetivo:
             return False
         if isinstance(hecho, EvidenciaAprobada):
             return hecho.objetivo_id == self.objetivo_id
-        return (self.tema is None or _normal(self.tema) == _normal(hecho.tema or "")) and (
+        return (self.tema is None or normal(self.tema) == normal(hecho.tema or "")) and (
             self.modalidad is None or self.modalidad == hecho.modalidad
         )
 
@@ -119,9 +128,40 @@ class Objetivo:
         return all(getattr(self, c) == getattr(otro, c) for c in campos)
 
 
-def aporte(objetivo: Objetivo, hecho: Hecho) -> list[Unidad]:
+def aporte(objetivo: Objetivo, hecho: Hecho | None) -> list[Unidad]:
     """Lo que un hecho aporta a un objetivo; nada si el objetivo no lo mide."""
-    return INDICADORES[objetivo.indicador].unidades(hecho) if objetivo.admite(hecho) else []
+    if hecho is None or not objetivo.admite(hecho):
+        return []
+    return INDICADORES[objetivo.indicador].unidades(hecho)
+
+
+def unidades_compartidas(hecho: Hecho | None) -> set[str]:
+    """Las unidades que este hecho podría compartir con otros (para cargar sus cuentas)."""
+    if hecho is None:
+        return set()
+    return {u for m in INDICADORES.values() if m.compartida and isinstance(hecho, m.clase) for u, _ in m.unidades(hecho)}
+
+
+def cambio(objetivo: Objetivo, antes: Hecho | None, despues: Hecho | None, cuenta: Cuenta) -> float:
+    """Cuánto cambia el valor del objetivo cuando lo que aporta un origen pasa de `antes` a `despues`
+    (None: nada). Actualiza la cuenta de las unidades compartidas. Trabajo proporcional a ese hecho, no a la historia."""
+    viejas, nuevas = dict(aporte(objetivo, antes)), dict(aporte(objetivo, despues))
+    if not INDICADORES[objetivo.indicador].compartida:
+        return sum(nuevas.values()) - sum(viejas.values())
+    delta = 0.0
+    for unidad in viejas.keys() - nuevas.keys():
+        if cuenta.sumar(unidad, objetivo.objetivo_id, -1) == 0:
+            delta -= viejas[unidad]
+    for unidad in nuevas.keys() - viejas.keys():
+        if cuenta.sumar(unidad, objetivo.objetivo_id, 1) == 1:
+            delta += nuevas[unidad]
+    return delta
+
+
+def con_valor(objetivo: Objetivo, valor: float, hoy: date) -> Objetivo:
+    alcanza = objetivo.alcanza(valor)
+    return replace(objetivo, valor=valor, cumplido=alcanza,
+                   cumplido_en=objetivo.cumplido_en or (hoy if alcanza else None))
 
 
 def problema_de_modificacion(actuales: list[Objetivo], nuevos: list[Objetivo]) -> tuple[str, str] | None:
@@ -133,9 +173,12 @@ def problema_de_modificacion(actuales: list[Objetivo], nuevos: list[Objetivo]) -
     return None
 
 
-def huella(contenido: dict) -> str:
-    return hashlib.sha256(json.dumps(contenido, sort_keys=True, default=str).encode()).hexdigest()
+def hecho_desde(clase: str, contenido: dict) -> Hecho:
+    datos = {**contenido, "fecha": date.fromisoformat(contenido["fecha"])}
+    if "asistentes" in datos:
+        datos["asistentes"] = tuple(datos["asistentes"])
+    return CLASES[clase](**datos)
 
 
-def _normal(texto: str) -> str:
-    return " ".join(texto.casefold().split())
+def clase_de(hecho: Hecho) -> str:
+    return next(nombre for nombre, c in CLASES.items() if isinstance(hecho, c))

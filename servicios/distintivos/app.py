@@ -2,24 +2,38 @@
 
 from pathlib import Path
 
+import orjson
+
 from plataforma.periodico import periodica, una_vez
 from plataforma.servicio import Servicio
 from servicios.distintivos import casos_de_uso
 from servicios.distintivos.config import AjustesDistintivos
 from servicios.distintivos.emision import Motor
 from servicios.distintivos.reglas import cargar
-from servicios.distintivos.suscriptores import PATRON, reacciones
+from servicios.distintivos.repositorio import PostgresDistintivos
+from servicios.distintivos.suscriptores import PATRON, PUBLICA, reacciones
 
 VENCIMIENTOS = periodica("vencimientos", lambda a: a.periodo_s, casos_de_uso.vencer_distintivos)
 
 
 def crear_servicio(ajustes: AjustesDistintivos | None = None) -> Servicio:
     ajustes = ajustes or AjustesDistintivos()
-    motor = Motor(cargar(ajustes.carpeta_reglas), ajustes.carpeta_claves)
+    motor = Motor(cargar(ajustes.carpeta_reglas), ajustes.url_publica)
 
-    async def al_arrancar(servicio: Servicio) -> None:
+    async def preparar_claves(servicio: Servicio) -> None:
+        """Las claves se cargan (o crean) al arrancar y sus públicas quedan en la base, para publicarse (JWKS)."""
+        motor.cargar_claves(ajustes.carpeta_claves, crear=ajustes.crear_claves)
+        async with servicio.pool.acquire() as conn:
+            await conn.executemany(
+                """INSERT INTO claves_publicas (otorgante, kid, jwk, orden) VALUES ($1, $2, $3::jsonb, $4)
+                   ON CONFLICT (otorgante, kid) DO UPDATE SET orden = EXCLUDED.orden""",
+                [(o, c.kid, orjson.dumps(c.jwk()).decode(), n) for o, claves in motor.claves.items()
+                 for n, c in enumerate(claves)])
+
+    async def reevaluar(servicio: Servicio) -> None:
         await una_vez(servicio, "reglas", lambda ctx, _: casos_de_uso.reevaluar_todo(ctx, motor))
 
-    servicio = Servicio("distintivos", PATRON, reacciones(motor), Path(__file__).parent / "sql", ajustes,
-                        tareas=[VENCIMIENTOS], al_arrancar=[al_arrancar])
+    servicio = Servicio("distintivos", PATRON, reacciones(motor), PostgresDistintivos, Path(__file__).parent / "sql",
+                        ajustes, publica=PUBLICA, tareas=[VENCIMIENTOS], al_arrancar=[preparar_claves, reevaluar])
+    servicio.motor = motor
     return servicio

@@ -1,10 +1,17 @@
 """El evaluador: sigue convenios, objetivos y sesiones, y decide solo cuándo otorgar, revocar o dejar vencer."""
 
-from datetime import date
+from dataclasses import replace
 
 from esquemas.capacitacion import SesionCancelada, SesionCompletada
 from esquemas.comun import Vigencia
-from esquemas.convenios import ConvenioCancelado, ConvenioFirmado, ConvenioModificado, ObjetivoCumplido, ObjetivoRevertido
+from esquemas.convenios import (
+    ConvenioCancelado,
+    ConvenioFirmado,
+    ConvenioModificado,
+    ObjetivoAvanzado,
+    ObjetivoCumplido,
+    ObjetivoRevertido,
+)
 from esquemas.distintivos import (
     DistintivoEvaluado,
     DistintivoOtorgado,
@@ -15,190 +22,275 @@ from esquemas.distintivos import (
     RequisitoEvaluado,
 )
 from esquemas.ingreso import ReporteDistintivoRevocado
-from plataforma.consumo import Contexto
+from plataforma.contexto import Contexto
 from plataforma.rechazos import Rechazo
 from servicios.distintivos import dominio
 from servicios.distintivos.emision import Motor, medianoche
-from servicios.distintivos.reglas import Situacion, evaluar
-from servicios.distintivos.repositorio import PostgresDistintivos
+from servicios.distintivos.reglas import Reglas, Situacion, evaluar
+from servicios.distintivos.repositorio import (
+    Anterior,
+    ConvenioVisto,
+    Distintivo,
+    Evaluacion,
+    ListaPublicada,
+    ObjetivoFila,
+    RepositorioDistintivos,
+    SesionFila,
+    necesita,
+)
 
 
-async def seguir_convenio(ctx: Contexto, convenio: ConvenioFirmado, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    if await repo.conocer_convenio(convenio):
-        await reevaluar(ctx, repo, convenio.convenio_id, motor)
-
-
-async def cambiar_objetivos(ctx: Contexto, cambio: ConvenioModificado, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    if await repo.convenio(cambio.convenio_id):
-        await repo.reemplazar_objetivos(cambio.convenio_id, cambio.objetivos)
-        await reevaluar(ctx, repo, cambio.convenio_id, motor)
-
-
-async def anotar_objetivo_cumplido(ctx: Contexto, cumplido: ObjetivoCumplido, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    await _convenio(repo, cumplido.convenio_id)
-    await repo.marcar_objetivo(cumplido.convenio_id, cumplido.objetivo_id, cumplido.valor, cumplido.fecha)
-    await reevaluar(ctx, repo, cumplido.convenio_id, motor)
-
-
-async def anotar_objetivo_revertido(ctx: Contexto, revertido: ObjetivoRevertido, motor: Motor) -> None:
-    """Según las reglas del programa, un objetivo que deja de cumplirse revoca el distintivo vigente."""
-    repo = PostgresDistintivos(ctx.conn)
-    convenio = await _convenio(repo, revertido.convenio_id)
-    await repo.marcar_objetivo(revertido.convenio_id, revertido.objetivo_id, revertido.valor, None)
-    reglas = motor.reglas(convenio["programa"])
-    if reglas and reglas.revocar_si_objetivo_revertido:
-        await revocar_del_convenio(ctx, repo, convenio, motor, f"El objetivo '{revertido.objetivo_id}' dejó de "
-                                   f"cumplirse ({revertido.valor:g} de {revertido.meta:g}): {revertido.motivo}")
-    await reevaluar(ctx, repo, revertido.convenio_id, motor)
-
-
-async def anotar_sesion(ctx: Contexto, sesion: SesionCompletada, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    await repo.guardar_sesion(sesion)
-    if await repo.convenio(sesion.convenio_id):
-        await reevaluar(ctx, repo, sesion.convenio_id, motor)
-
-
-async def quitar_sesion(ctx: Contexto, sesion: SesionCancelada, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    await repo.borrar_sesion(sesion.convenio_id, sesion.sesion_id)
-    if await repo.convenio(sesion.convenio_id):
-        await reevaluar(ctx, repo, sesion.convenio_id, motor)
-
-
-async def cerrar_convenio(ctx: Contexto, cancelado: ConvenioCancelado, motor: Motor) -> None:
-    """Un convenio cancelado revoca su distintivo; uno vencido no (su distintivo vence a su propio tiempo)."""
-    repo = PostgresDistintivos(ctx.conn)
-    if not (convenio := await repo.convenio(cancelado.convenio_id)):
+def seguir_convenio(ctx: Contexto, convenio: ConvenioFirmado, motor: Motor) -> None:
+    repo: RepositorioDistintivos = ctx.repo
+    if repo.convenio(convenio.convenio_id) is not None:
         return
-    await repo.cambiar_estado_convenio(cancelado.convenio_id, "vencido" if cancelado.por_vencimiento else "cancelado")
+    repo.guardar(ConvenioVisto(convenio.convenio_id, convenio.programa, convenio.otorgante, convenio.institucion.id,
+                               convenio.institucion.nombre, convenio.vigencia.inicio, convenio.vigencia.fin))
+    for o in convenio.objetivos:
+        repo.guardar(ObjetivoFila(convenio.convenio_id, o.objetivo_id, o.descripcion, o.indicador.value, o.meta))
+    completar_avances(repo, convenio.convenio_id, motor)  # sesiones que llegaron antes que el convenio
+    reevaluar(ctx, convenio.convenio_id, motor)
+
+
+def cambiar_objetivos(ctx: Contexto, cambio: ConvenioModificado, motor: Motor) -> None:
+    """Los cumplidos que siguen se quedan; lo demás vuelve a empezar (convenios publica su nuevo avance)."""
+    repo: RepositorioDistintivos = ctx.repo
+    if repo.convenio(cambio.convenio_id) is None:
+        return
+    nuevos = {o.objetivo_id for o in cambio.objetivos}
+    for o in repo.objetivos(cambio.convenio_id):
+        if o.cumplido_en is None or o.objetivo_id not in nuevos:
+            repo.quitar_objetivo(cambio.convenio_id, o.objetivo_id)
+    quedan = {o.objetivo_id for o in repo.objetivos(cambio.convenio_id)}
+    for o in cambio.objetivos:
+        if o.objetivo_id not in quedan:
+            repo.guardar(ObjetivoFila(cambio.convenio_id, o.objetivo_id, o.descripcion, o.indicador.value, o.meta))
+    reevaluar(ctx, cambio.convenio_id, motor)
+
+
+def anotar_avance(ctx: Contexto, avance: ObjetivoAvanzado, motor: Motor) -> None:
+    """El evaluador sigue el valor de cada objetivo aun después de cumplido: la credencial dice el del otorgamiento."""
+    if (objetivo := _objetivo(ctx.repo, avance.convenio_id, avance.objetivo_id)) is not None:
+        ctx.repo.guardar(replace(objetivo, valor=avance.valor))
+        reevaluar(ctx, avance.convenio_id, motor)
+
+
+def anotar_objetivo_cumplido(ctx: Contexto, cumplido: ObjetivoCumplido, motor: Motor) -> None:
+    _convenio(ctx.repo, cumplido.convenio_id)
+    if (objetivo := _objetivo(ctx.repo, cumplido.convenio_id, cumplido.objetivo_id)) is not None:
+        ctx.repo.guardar(replace(objetivo, valor=cumplido.valor, cumplido_en=cumplido.fecha))
+    reevaluar(ctx, cumplido.convenio_id, motor)
+
+
+def anotar_objetivo_revertido(ctx: Contexto, revertido: ObjetivoRevertido, motor: Motor) -> None:
+    """Según las reglas del programa, un objetivo que deja de cumplirse revoca el distintivo vigente."""
+    repo: RepositorioDistintivos = ctx.repo
+    convenio = _convenio(repo, revertido.convenio_id)
+    if (objetivo := _objetivo(repo, revertido.convenio_id, revertido.objetivo_id)) is not None:
+        repo.guardar(replace(objetivo, valor=revertido.valor, cumplido_en=None))
+    reglas = motor.reglas(convenio.programa)
+    if reglas and reglas.revocar_si_objetivo_revertido:
+        revocar_del_convenio(ctx, convenio, motor, f"El objetivo '{revertido.objetivo_id}' dejó de cumplirse "
+                             f"({revertido.valor:g} de {revertido.meta:g}): {revertido.motivo}")
+    reevaluar(ctx, revertido.convenio_id, motor)
+
+
+def anotar_sesion(ctx: Contexto, sesion: SesionCompletada, motor: Motor) -> None:
+    nueva = SesionFila(sesion.convenio_id, sesion.sesion_id, sesion.tema, sesion.modalidad.value, sesion.fecha,
+                       sesion.horas, list(dict.fromkeys(sesion.asistentes)))
+    _cambiar_sesion(ctx, sesion.convenio_id, sesion.sesion_id, nueva, motor)
+
+
+def quitar_sesion(ctx: Contexto, sesion: SesionCancelada, motor: Motor) -> None:
+    _cambiar_sesion(ctx, sesion.convenio_id, sesion.sesion_id, None, motor)
+
+
+def _cambiar_sesion(ctx: Contexto, convenio_id: str, sesion_id: str, nueva: SesionFila | None, motor: Motor) -> None:
+    repo: RepositorioDistintivos = ctx.repo
+    previa = repo.sesion(convenio_id, sesion_id)
+    if nueva is not None:
+        repo.guardar(nueva)
+    elif previa is not None:
+        repo.quitar_sesion(convenio_id, sesion_id)
+    convenio = repo.convenio(convenio_id)
+    if convenio is None or (reglas := motor.reglas(convenio.programa)) is None:
+        return  # si el convenio llega después, cuenta sus sesiones al llegar
+    avances, personas = repo.avances(convenio_id), repo.asistencias(convenio_id)
+    dominio.cambio_de_sesion(reglas.filtros(), convenio.vigencia, previa.vista() if previa else None,
+                             nueva.vista() if nueva else None, avances, personas)
+    repo.guardar_avances(convenio_id, avances)
+    repo.guardar_asistencias(convenio_id, personas)
+    reevaluar(ctx, convenio_id, motor)
+
+
+def cerrar_convenio(ctx: Contexto, cancelado: ConvenioCancelado, motor: Motor) -> None:
+    """Un convenio cancelado revoca su distintivo; uno vencido no (su distintivo vence a su propio tiempo)."""
+    repo: RepositorioDistintivos = ctx.repo
+    if (convenio := repo.convenio(cancelado.convenio_id)) is None:
+        return
+    repo.guardar(replace(convenio, estado="vencido" if cancelado.por_vencimiento else "cancelado"))
     if not cancelado.por_vencimiento:
-        await revocar_del_convenio(ctx, repo, convenio, motor, f"Convenio cancelado: {cancelado.motivo}")
+        revocar_del_convenio(ctx, convenio, motor, f"Convenio cancelado: {cancelado.motivo}")
 
 
-async def revocar_por_operador(ctx: Contexto, reporte: ReporteDistintivoRevocado, motor: Motor) -> None:
-    repo = PostgresDistintivos(ctx.conn)
-    distintivo = await repo.distintivo(reporte.distintivo_id)
+def revocar_por_operador(ctx: Contexto, reporte: ReporteDistintivoRevocado, motor: Motor) -> None:
+    distintivo = ctx.repo.distintivo(reporte.distintivo_id)
     if distintivo is None:
         raise Rechazo("distintivo_desconocido", f"No hay distintivo {reporte.distintivo_id}.", "data.distintivo_id")
-    if distintivo["otorgante"] != ctx.causa.institucion:
-        raise Rechazo("otorgante_no_autorizado", f"Sólo '{distintivo['otorgante']}' revoca este distintivo.",
+    if distintivo.otorgante != ctx.causa.institucion:
+        raise Rechazo("otorgante_no_autorizado", f"Sólo '{distintivo.otorgante}' revoca este distintivo.",
                       "institucion")
-    if distintivo["estado"] == "revocado":
+    if distintivo.estado == "revocado":
         return
-    if distintivo["estado"] != "vigente":
-        raise Rechazo("distintivo_no_vigente", f"El distintivo {reporte.distintivo_id} está {distintivo['estado']}.",
+    if distintivo.estado != "vigente":
+        raise Rechazo("distintivo_no_vigente", f"El distintivo {reporte.distintivo_id} está {distintivo.estado}.",
                       "data.distintivo_id")
-    await _revocar(ctx, repo, distintivo, motor, reporte.motivo)
+    _revocar(ctx, distintivo, motor, reporte.motivo)
 
 
-async def vencer_distintivos(ctx: Contexto, ajustes=None, hoy: date | None = None) -> None:
+async def vencer_distintivos(ctx: Contexto, ajustes=None) -> None:
     """Tarea por tiempo: el día después de su vigencia, el distintivo vence sin que nadie lo diga."""
-    for d in await PostgresDistintivos(ctx.conn).vencer(hoy or date.today()):
-        ctx.emitir(DistintivoVencido(distintivo_id=d["distintivo_id"], convenio_id=d["convenio_id"],
-                                     institucion=d["institucion"], fecha=d["vigencia_fin"]),
-                   institucion=d["institucion"], subject=d["distintivo_id"])
+    for d in await ctx.repo.vencer(ctx.hoy):
+        ctx.emitir(DistintivoVencido(distintivo_id=d.distintivo_id, convenio_id=d.convenio_id,
+                                     institucion=d.institucion, fecha=d.vigencia_fin),
+                   institucion=d.institucion, subject=d.distintivo_id)
 
 
-async def reevaluar_todo(ctx: Contexto, motor: Motor) -> None:
+async def reevaluar_todo(ctx: Contexto, motor: Motor, lote: int = 200) -> None:
     """Registra las versiones de reglas (las bloqueadas no pueden cambiar) y evalúa con la más nueva todo
     convenio vigente aún sin distintivo, con lo ya visto: una versión nueva se aplica sin reenviar nada."""
-    repo = PostgresDistintivos(ctx.conn)
+    repo: RepositorioDistintivos = ctx.repo
     for versiones in motor.programas.values():
         await repo.sincronizar_reglas(versiones)
-    for convenio_id in await repo.convenios_por_evaluar():
-        await reevaluar(ctx, repo, convenio_id, motor)
+    pendientes = await repo.convenios_por_evaluar()
+    for inicio in range(0, len(pendientes), lote):
+        parte = pendientes[inicio:inicio + lote]
+        necesidades: dict = {}
+        for convenio_id in parte:
+            for tabla, llaves in necesita(convenio_id, todo=True).items():
+                necesidades.setdefault(tabla, set()).update(llaves)
+        await repo.cargar(necesidades)
+        for convenio_id in parte:
+            completar_avances(repo, convenio_id, motor)
+            reevaluar(ctx, convenio_id, motor)
 
 
-async def reevaluar(ctx: Contexto, repo: PostgresDistintivos, convenio_id: str, motor: Motor) -> None:
-    """Evalúa con la versión más nueva de las reglas; publica el avance si cambió y otorga si corresponde."""
-    convenio = await repo.convenio(convenio_id)
-    reglas = motor.reglas(convenio["programa"])
+def completar_avances(repo: RepositorioDistintivos, convenio_id: str, motor: Motor) -> None:
+    """Los filtros de las reglas vigentes que aún no tienen cuenta se cuentan desde las sesiones guardadas (al
+    llegar el convenio, o cuando una versión nueva de las reglas pide algo nuevo)."""
+    convenio = repo.convenio(convenio_id)
+    reglas = motor.reglas(convenio.programa) if convenio else None
     if reglas is None:
         return
-    objetivos = await repo.objetivos(convenio_id)
-    situacion = Situacion((convenio["vigencia_inicio"], convenio["vigencia_fin"]), objetivos,
-                          await repo.sesiones(convenio_id))
+    avances = repo.avances(convenio_id)
+    faltan = {f: filtro for f, filtro in reglas.filtros().items() if f not in avances}
+    if not faltan:
+        return
+    personas = repo.asistencias(convenio_id)
+    for sesion in repo.sesiones(convenio_id):
+        dominio.cambio_de_sesion(faltan, convenio.vigencia, None, sesion.vista(), avances, personas)
+    for f in faltan:
+        avances.setdefault(f, dominio.Avance())
+    repo.guardar_avances(convenio_id, avances)
+    repo.guardar_asistencias(convenio_id, personas)
+
+
+def reevaluar(ctx: Contexto, convenio_id: str, motor: Motor) -> None:
+    """Evalúa con la versión más nueva de las reglas; publica el avance si cambió y otorga si corresponde."""
+    repo: RepositorioDistintivos = ctx.repo
+    convenio = repo.convenio(convenio_id)
+    reglas = motor.reglas(convenio.programa)
+    if reglas is None:
+        return
+    situacion = Situacion(convenio.vigencia, [o.visto() for o in repo.objetivos(convenio_id)], repo.avances(convenio_id))
     elegible, requisitos = evaluar(reglas, situacion)
     cumplidos = [r.nombre for r in requisitos if r.cumplido]
     faltantes = [r.nombre for r in requisitos if not r.cumplido]
-    if await repo.cambiar_evaluacion(convenio_id, cumplidos, faltantes):
+    previa = repo.evaluacion(convenio_id)
+    if previa is None or (previa.cumplidos, previa.faltantes) != (cumplidos, faltantes):
+        repo.guardar(Evaluacion(convenio_id, cumplidos, faltantes))
         ctx.emitir(DistintivoEvaluado(
-            convenio_id=convenio_id, programa=convenio["programa"], institucion=convenio["institucion"],
+            convenio_id=convenio_id, programa=convenio.programa, institucion=convenio.institucion,
             cumplidos=cumplidos, faltantes=faltantes, elegible=elegible, reglas_version=reglas.version,
             requisitos=[RequisitoEvaluado(nombre=r.nombre, cumplido=r.cumplido, detalle=r.detalle) for r in requisitos],
-        ), institucion=convenio["institucion"], subject=convenio_id)
-    if elegible and convenio["estado"] == "vigente":
-        await otorgar(ctx, repo, convenio, reglas, motor, [f"{r.nombre}: {r.detalle}" for r in requisitos])
+        ), institucion=convenio.institucion, subject=convenio_id)
+    if elegible and convenio.estado == "vigente" and convenio.distintivo_id is None:
+        otorgar(ctx, convenio, reglas, motor, [f"{r.nombre}: {r.detalle}" for r in requisitos])
 
 
-async def otorgar(ctx: Contexto, repo: PostgresDistintivos, convenio, reglas, motor: Motor, criterios: list[str]):
-    """Uno por convenio y periodo: la llave única decide, aunque dos instancias lo intenten a la vez."""
-    periodo = dominio.periodo(convenio["vigencia_inicio"], convenio["vigencia_fin"])
-    distintivo_id = dominio.id_distintivo(convenio["programa"], convenio["convenio_id"], periodo)
-    if await repo.distintivo(distintivo_id):
-        return
-    fecha = ctx.causa.time.date() if ctx.causa else date.today()
-    inicio, fin = dominio.vigencia(fecha, reglas.vigencia_meses, convenio["vigencia_fin"])
-    anterior = await repo.anterior(convenio["institucion"], convenio["programa"], convenio["convenio_id"])
-    indice = await repo.siguiente_indice()
+def otorgar(ctx: Contexto, convenio: ConvenioVisto, reglas: Reglas, motor: Motor, criterios: list[str]) -> None:
+    """Uno por convenio y periodo: el id se deriva de ambos, y la llave única decide si dos instancias chocan."""
+    repo: RepositorioDistintivos = ctx.repo
+    periodo = dominio.periodo(convenio.vigencia_inicio, convenio.vigencia_fin)
+    distintivo_id = dominio.id_distintivo(convenio.programa, convenio.convenio_id, periodo)
+    fecha = ctx.hoy
+    inicio, fin = dominio.vigencia(fecha, reglas.vigencia_meses, convenio.vigencia_fin)
+    anteriores = repo.anteriores(convenio.institucion)
+    anterior = anteriores.get(convenio.programa)
+    programa = repo.programa(convenio.programa)
     credencial, jwt = motor.credencial(
-        reglas, distintivo_id=distintivo_id, institucion_id=convenio["institucion"],
-        institucion_nombre=convenio["institucion_nombre"], criterios=criterios,
-        evidencia=[{"nombre": "Convenio", "descripcion": f"Convenio {convenio['convenio_id']}, periodo {periodo}"}],
-        desde=inicio, hasta=fin, indice=indice)
-    if not await repo.registrar_distintivo(
-            distintivo_id=distintivo_id, programa=convenio["programa"], convenio_id=convenio["convenio_id"],
-            periodo=periodo, institucion=convenio["institucion"], fecha=fecha, vigencia_inicio=inicio,
-            vigencia_fin=fin, reglas_version=reglas.version, anterior_id=anterior and anterior["distintivo_id"],
-            indice_estado=indice, credencial=jwt, otorgante=convenio["otorgante"]):
-        return
-    await repo.bloquear_reglas(reglas)
-    emitir = _emisor(ctx, convenio["institucion"], distintivo_id)
+        reglas, distintivo_id=distintivo_id, institucion_id=convenio.institucion,
+        institucion_nombre=convenio.institucion_nombre, criterios=criterios,
+        evidencia=[{"nombre": "Convenio", "descripcion": f"Convenio {convenio.convenio_id}, periodo {periodo}"}],
+        desde=inicio, hasta=fin, indice=programa.siguiente_indice)
+    repo.guardar(Distintivo(distintivo_id, convenio.programa, convenio.convenio_id, periodo, convenio.institucion, fecha,
+                            inicio, fin, "vigente", reglas.version, anterior, None, programa.siguiente_indice, jwt,
+                            convenio.otorgante))
+    repo.guardar(replace(convenio, distintivo_id=distintivo_id))
+    repo.guardar(replace(programa, siguiente_indice=programa.siguiente_indice + 1))
+    repo.guardar(Anterior(convenio.institucion, {**anteriores, convenio.programa: distintivo_id}))
+    repo.usar_reglas(reglas)
+    emitir = _emisor(ctx, convenio.institucion, distintivo_id)
     emitir(DistintivoOtorgado(
-        distintivo_id=distintivo_id, programa=convenio["programa"], otorgante=convenio["otorgante"],
-        institucion=convenio["institucion"], institucion_nombre=convenio["institucion_nombre"],
-        convenio_id=convenio["convenio_id"], periodo=periodo, fecha=fecha, vigencia=Vigencia(inicio=inicio, fin=fin),
+        distintivo_id=distintivo_id, programa=convenio.programa, otorgante=convenio.otorgante,
+        institucion=convenio.institucion, institucion_nombre=convenio.institucion_nombre,
+        convenio_id=convenio.convenio_id, periodo=periodo, fecha=fecha, vigencia=Vigencia(inicio=inicio, fin=fin),
         criterios=criterios, credencial=credencial, credencial_jwt=jwt, reglas_version=reglas.version,
-        anterior_id=anterior and anterior["distintivo_id"]))
-    ctx.contar("distintivos_otorgados", programa=convenio["programa"])
+        anterior_id=anterior))
+    ctx.contar("distintivos_otorgados", programa=convenio.programa)
     if anterior:
-        emitir(DistintivoRenovado(distintivo_id=distintivo_id, anterior_id=anterior["distintivo_id"],
-                                  convenio_id=convenio["convenio_id"], institucion=convenio["institucion"],
-                                  vigencia=Vigencia(inicio=inicio, fin=fin)))
-    await publicar_lista(ctx, repo, reglas, motor, fecha)
+        emitir(DistintivoRenovado(distintivo_id=distintivo_id, anterior_id=anterior, convenio_id=convenio.convenio_id,
+                                  institucion=convenio.institucion, vigencia=Vigencia(inicio=inicio, fin=fin)))
+    publicar_lista(ctx, reglas, motor)
 
 
-async def revocar_del_convenio(ctx: Contexto, repo: PostgresDistintivos, convenio, motor: Motor, motivo: str) -> None:
-    for distintivo in await repo.vigentes_del_convenio(convenio["convenio_id"]):
-        await _revocar(ctx, repo, distintivo, motor, motivo)
+def revocar_del_convenio(ctx: Contexto, convenio: ConvenioVisto, motor: Motor, motivo: str) -> None:
+    if convenio.distintivo_id and (d := ctx.repo.distintivo(convenio.distintivo_id)) and d.estado == "vigente":
+        _revocar(ctx, d, motor, motivo)
 
 
-async def _revocar(ctx: Contexto, repo: PostgresDistintivos, distintivo, motor: Motor, motivo: str) -> None:
-    await repo.revocar(distintivo["distintivo_id"], motivo)
-    _emisor(ctx, distintivo["institucion"], distintivo["distintivo_id"])(DistintivoRevocado(
-        distintivo_id=distintivo["distintivo_id"], convenio_id=distintivo["convenio_id"],
-        institucion=distintivo["institucion"], motivo=motivo))
-    reglas = motor.reglas(distintivo["programa"])
-    await publicar_lista(ctx, repo, reglas, motor, ctx.causa.time.date() if ctx.causa else date.today())
+def _revocar(ctx: Contexto, distintivo: Distintivo, motor: Motor, motivo: str) -> None:
+    repo: RepositorioDistintivos = ctx.repo
+    repo.guardar(replace(distintivo, estado="revocado", motivo=motivo))
+    programa = repo.programa(distintivo.programa)
+    repo.guardar(replace(programa, revocados=sorted({*programa.revocados, distintivo.indice_estado})))
+    _emisor(ctx, distintivo.institucion, distintivo.distintivo_id)(DistintivoRevocado(
+        distintivo_id=distintivo.distintivo_id, convenio_id=distintivo.convenio_id,
+        institucion=distintivo.institucion, motivo=motivo))
+    if (reglas := motor.reglas(distintivo.programa)) is not None:
+        publicar_lista(ctx, reglas, motor)
 
 
-async def publicar_lista(ctx: Contexto, repo: PostgresDistintivos, reglas, motor: Motor, dia: date) -> None:
+def publicar_lista(ctx: Contexto, reglas: Reglas, motor: Motor) -> None:
     """La lista de estado firmada, de nuevo, con cada otorgamiento y cada revocación."""
-    revocados = await repo.indices_revocados(reglas.programa)
-    ctx.emitir(ListaEstadoPublicada(programa=reglas.programa, otorgante=reglas.otorgante, url=reglas.lista_estado_url,
-                                    credencial_jwt=motor.lista(reglas, revocados, medianoche(dia)),
-                                    revocados=len(revocados)),
-               institucion=reglas.otorgante, subject=reglas.lista_estado_url)
+    revocados, url = ctx.repo.programa(reglas.programa).revocados, motor.url_lista(reglas)
+    firmada = motor.lista(reglas, revocados, medianoche(ctx.hoy))
+    ctx.repo.guardar(ListaPublicada(reglas.programa, reglas.otorgante, url, firmada))
+    ctx.emitir(ListaEstadoPublicada(programa=reglas.programa, otorgante=reglas.otorgante, url=url,
+                                    credencial_jwt=firmada, revocados=len(revocados)),
+               institucion=reglas.otorgante, subject=url)
 
 
-async def _convenio(repo: PostgresDistintivos, convenio_id: str):
-    if convenio := await repo.convenio(convenio_id):
+def _convenio(repo: RepositorioDistintivos, convenio_id: str) -> ConvenioVisto:
+    if convenio := repo.convenio(convenio_id):
         return convenio
     raise Rechazo("convenio_desconocido", f"El evaluador no conoce el convenio {convenio_id}.", "data.convenio_id")
+
+
+def _objetivo(repo: RepositorioDistintivos, convenio_id: str, objetivo_id: str) -> ObjetivoFila | None:
+    if repo.convenio(convenio_id) is None:
+        return None
+    return next((o for o in repo.objetivos(convenio_id) if o.objetivo_id == objetivo_id), None)
 
 
 def _emisor(ctx: Contexto, institucion: str, subject: str):

@@ -1,13 +1,32 @@
-"""Claves Ed25519 del otorgante: generarlas, guardarlas en PEM y nombrarlas con su huella JWK."""
+"""Claves Ed25519 de los otorgantes: una o varias por otorgante (rotar es agregar una), cada una con su `kid`."""
 
 import base64
 import hashlib
 import json
 import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+class ClaveFaltante(RuntimeError):
+    """Un otorgante no tiene clave con qué firmar; el mensaje dice dónde ponerla."""
+
+
+@dataclass(frozen=True)
+class ClaveFirma:
+    otorgante: str
+    privada: Ed25519PrivateKey
+
+    @property
+    def kid(self) -> str:
+        return kid(self.privada)
+
+    def jwk(self) -> dict:
+        return jwk_publica(self.privada)
 
 
 def generar_clave() -> Ed25519PrivateKey:
@@ -60,11 +79,26 @@ def _b64url(datos: bytes) -> str:
     return base64.urlsafe_b64encode(datos).rstrip(b"=").decode()
 
 
-def kid(publica: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+def _x(clave: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    return _b64url(_publica(clave).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def kid(clave: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     """Huella JWK de RFC 7638: SHA-256 de {crv, kty, x} en orden y sin espacios, en base64url."""
-    x = _publica(publica).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(x)}
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _x(clave)}
     return _b64url(hashlib.sha256(json.dumps(jwk, sort_keys=True, separators=(",", ":")).encode()).digest())
+
+
+def jwk_publica(clave: Ed25519PrivateKey | Ed25519PublicKey) -> dict:
+    """La clave pública como JWK (RFC 8037), con su `kid`: lo que se publica en el JWKS del otorgante."""
+    return {"kty": "OKP", "crv": "Ed25519", "x": _x(clave), "kid": kid(clave), "use": "sig", "alg": "EdDSA"}
+
+
+def clave_de_jwk(jwk: dict) -> Ed25519PublicKey:
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise ValueError("La JWK no es una clave Ed25519 (kty OKP, crv Ed25519).")
+    x = jwk["x"]
+    return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
 
 
 def ruta_publica(ruta: Path) -> Path:
@@ -76,6 +110,34 @@ def _escribir_privada(ruta: Path, clave: Ed25519PrivateKey) -> None:
     fd = os.open(ruta, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as archivo:
         archivo.write(pem_privada(clave))
+    ruta_publica(ruta).write_text(pem_publica(clave))
+
+
+def archivos_de(carpeta: Path, otorgante: str) -> list[Path]:
+    """Las claves de un otorgante, de la más vieja a la más nueva: `<otorgante>.pem` y luego `<otorgante>/*.pem`."""
+    viejo = carpeta / f"{otorgante}.pem"
+    nuevas = sorted(p for p in (carpeta / otorgante).glob("*.pem") if not p.name.endswith(".pub.pem"))
+    return ([viejo] if viejo.is_file() else []) + nuevas
+
+
+def cargar_claves(carpeta: Path, otorgante: str) -> list[ClaveFirma]:
+    claves = []
+    for archivo in archivos_de(Path(carpeta), otorgante):
+        try:
+            claves.append(ClaveFirma(otorgante, cargar_clave_privada(archivo.read_bytes())))
+        except ValueError as e:
+            raise ClaveFaltante(f"{archivo}: {e}") from None
+    return claves
+
+
+def crear_clave(carpeta: Path, otorgante: str, cuando: datetime | None = None) -> Path:
+    """Una clave nueva (0600) en `<carpeta>/<otorgante>/`: la más nueva firma de aquí en adelante; las anteriores
+    siguen publicadas, así que lo que firmaron sigue verificándose."""
+    clave = generar_clave()
+    marca = (cuando or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    ruta = Path(carpeta) / otorgante / f"{marca}-{kid(clave)[:8]}.pem"
+    _escribir_privada(ruta, clave)
+    return ruta
 
 
 def clave_de_archivo_o_generar(ruta: Path) -> Ed25519PrivateKey:
@@ -83,9 +145,9 @@ def clave_de_archivo_o_generar(ruta: Path) -> Ed25519PrivateKey:
     ruta = Path(ruta)
     if ruta.exists():
         clave = cargar_clave_privada(ruta.read_bytes())
-    else:
-        clave = generar_clave()
-        _escribir_privada(ruta, clave)
-    if not ruta_publica(ruta).exists():
-        ruta_publica(ruta).write_text(pem_publica(clave))
+        if not ruta_publica(ruta).exists():
+            ruta_publica(ruta).write_text(pem_publica(clave))
+        return clave
+    clave = generar_clave()
+    _escribir_privada(ruta, clave)
     return clave

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from servicios.distintivos.claves import kid
+from servicios.distintivos.claves import ClaveFirma
 
 CONTEXTO_VC = "https://www.w3.org/ns/credentials/v2"
 CONTEXTO_OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -17,14 +17,21 @@ TIPO_JWT = "vc+jwt"
 
 @dataclass(frozen=True)
 class Emisor:
+    """Quien firma: el otorgante, su perfil público (una URL que responde) y su clave más nueva."""
+
     id: str
     nombre: str
-    url: str
-    clave: Ed25519PrivateKey
+    url: str  # su propio sitio
+    clave: ClaveFirma | Ed25519PrivateKey
+    perfil: str = ""  # URL pública de su perfil en ALVA (de ahí cuelgan su JWKS y sus listas de estado)
 
     @property
     def perfil_id(self) -> str:
-        return f"{self.url.rstrip('/')}/perfil"
+        return self.perfil or f"{self.url.rstrip('/')}/perfil"
+
+    @property
+    def privada(self) -> Ed25519PrivateKey:
+        return self.clave.privada if isinstance(self.clave, ClaveFirma) else self.clave
 
 
 def iso(momento: datetime) -> str:
@@ -52,7 +59,7 @@ def _narrativa(criterios: list[str]) -> str:
 
 def _logro(programa: str, programa_nombre: str, emisor: Emisor, criterios: list[str]) -> dict:
     return {
-        "id": f"{emisor.url.rstrip('/')}/programas/{programa}",
+        "id": f"{emisor.perfil_id}/programas/{programa}",
         "type": ["Achievement"],
         "achievementType": "Award",
         "name": f"Distintivo {programa}",
@@ -75,13 +82,13 @@ def credencial_ob3(
     *, distintivo_id: str, programa: str, programa_nombre: str, emisor: Emisor,
     institucion_id: str, institucion_nombre: str, criterios: list[str],
     evidencia: list[dict[str, str]], valido_desde: date, valido_hasta: date, emitida_en: datetime,
-    lista_estado_url: str, indice_estado: int,
+    lista_estado_url: str, indice_estado: int, id_: str | None = None,
 ) -> dict:
     return {
         "@context": [CONTEXTO_VC, CONTEXTO_OB3],
-        "id": f"urn:uuid:{distintivo_id}",
+        "id": id_ or f"urn:uuid:{distintivo_id}",
         "type": list(TIPOS_OB3),
-        "issuer": {"id": emisor.perfil_id, "type": ["Profile"], "name": emisor.nombre},
+        "issuer": {"id": emisor.perfil_id, "type": ["Profile"], "name": emisor.nombre, "url": emisor.url},
         "name": f"Distintivo {programa} para {institucion_nombre}",
         "validFrom": _inicio(valido_desde),
         "validUntil": _fin(valido_hasta),
@@ -122,5 +129,7 @@ def _reclamos(credencial: dict) -> dict:
 
 def firmar(credencial: dict, emisor: Emisor) -> str:
     """VC-JWT compacto: la credencial es el conjunto de reclamos, firmado con EdDSA (Ed25519)."""
-    cabecera = {"alg": ALGORITMO, "typ": TIPO_JWT, "kid": kid(emisor.clave)}
-    return jwt.encode({**credencial, **_reclamos(credencial)}, emisor.clave, algorithm=ALGORITMO, headers=cabecera)
+    from servicios.distintivos.claves import kid
+
+    cabecera = {"alg": ALGORITMO, "typ": TIPO_JWT, "kid": kid(emisor.privada)}
+    return jwt.encode({**credencial, **_reclamos(credencial)}, emisor.privada, algorithm=ALGORITMO, headers=cabecera)

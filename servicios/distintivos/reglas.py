@@ -1,15 +1,18 @@
-"""Reglas de un programa como datos (TOML, versionadas) y su evaluación; sólo biblioteca estándar."""
+"""Reglas de un programa como datos (TOML, versionadas) y su evaluación sobre cuentas que se llevan al día (nunca
+recorriendo la historia); sólo biblioteca estándar."""
 
 import hashlib
 import json
 import tomllib
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from servicios.comun import normal
+
 CARPETA = Path(__file__).parent / "programas"
+CARPETA_EJEMPLOS = Path(__file__).parent / "ejemplos"
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,11 @@ class Reglas:
     revocar_si_objetivo_revertido: bool = False
     huella: str = ""
 
-    @property
-    def lista_estado_url(self) -> str:
-        """Dónde se publica la lista de estado (revocaciones) de las credenciales del programa."""
-        return f"{self.otorgante_url}/distintivos/{self.programa.lower()}/estado"
+    def filtros(self) -> dict[str, dict]:
+        """Los filtros de sesiones que piden sus requisitos (id → filtro); las cuentas se llevan por filtro."""
+        salida: dict[str, dict] = {}
+        _recoger(self.requisito, salida)
+        return salida
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,25 @@ class SesionVista:
     asistentes: tuple[str, ...] = ()
 
 
+@dataclass
+class Avance:
+    """Lo que llevan las sesiones que pasan un filtro: cuántas, cuántas horas y cuántas personas distintas."""
+
+    sesiones: int = 0
+    horas: float = 0.0
+    personas: int = 0
+
+
 @dataclass(frozen=True)
 class Situacion:
-    """Lo que el evaluador ha visto de un convenio."""
+    """Lo que el evaluador ha visto de un convenio: su vigencia, sus objetivos y el avance por filtro."""
 
     vigencia: tuple[date, date]
     objetivos: list[ObjetivoVisto]
-    sesiones: list[SesionVista] = field(default_factory=list)
+    avances: dict[str, Avance] = field(default_factory=dict)
+
+    def avance(self, filtro: dict) -> Avance:
+        return self.avances.get(filtro_id(filtro), Avance())
 
 
 @dataclass(frozen=True)
@@ -98,10 +114,11 @@ def _evaluar(nodo: dict, s: Situacion, hojas: list[Requisito]) -> bool:
     if "alguno" in nodo:
         return sum(_evaluar(n, s, hojas) for n in nodo["alguno"]) >= nodo.get("minimo", 1)
     if "objetivos" in nodo:
-        for o in s.objetivos:
-            hojas.append(Requisito(f"Objetivo: {o.descripcion}", o.cumplido_en is not None,
-                                   f"{o.valor or 0:g} de {o.meta:g}"))
-        return bool(s.objetivos) and all(o.cumplido_en for o in s.objetivos)
+        en_vigencia = nodo.get("ventana") == "vigencia"
+        cumplidos = [_cumplido(o, s.vigencia if en_vigencia else None) for o in s.objetivos]
+        for o, cumplido in zip(s.objetivos, cumplidos, strict=True):
+            hojas.append(Requisito(f"Objetivo: {o.descripcion}", cumplido, f"{o.valor or 0:g} de {o.meta:g}"))
+        return bool(s.objetivos) and all(cumplidos)
     clase = next(k for k in MEDIDAS if k in nodo)
     valor = MEDIDAS[clase](nodo[clase], s)
     cumplido = valor >= nodo["minimo"]
@@ -110,34 +127,52 @@ def _evaluar(nodo: dict, s: Situacion, hojas: list[Requisito]) -> bool:
     return cumplido
 
 
-def _admitidas(filtros: dict, s: Situacion) -> list[SesionVista]:
-    return [x for x in s.sesiones if _admite(filtros, x, s)]
+def _cumplido(o: ObjetivoVisto, vigencia: tuple[date, date] | None) -> bool:
+    if o.cumplido_en is None:
+        return False
+    return vigencia is None or vigencia[0] <= o.cumplido_en <= vigencia[1]
 
 
-def _admite(filtros: dict, sesion: SesionVista, s: Situacion) -> bool:
-    if "modalidad" in filtros and sesion.modalidad != filtros["modalidad"]:
+def _proporcion(filtros: dict, s: Situacion) -> float:
+    total = s.avance({}).sesiones
+    return s.avance(filtros).sesiones / total if total else 0.0
+
+
+# Un requisito nuevo que se cuenta de sesiones es una entrada aquí; todo lo demás son datos.
+MEDIDAS: dict[str, Callable[[dict, Situacion], float]] = {
+    "sesiones": lambda f, s: s.avance(f).sesiones,
+    "horas": lambda f, s: s.avance(f).horas,
+    "personas": lambda f, s: s.avance(f).personas,
+    "proporcion": _proporcion,
+}
+
+
+def filtro_id(filtro: dict) -> str:
+    return hashlib.sha256(json.dumps(filtro, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def admite(filtro: dict, sesion: SesionVista, vigencia: tuple[date, date]) -> bool:
+    """Si la sesión pasa el filtro: modalidad, temas (alguna palabra, sin acentos ni mayúsculas) y ventana."""
+    if "modalidad" in filtro and sesion.modalidad != filtro["modalidad"]:
         return False
-    if "temas" in filtros and not any(_normal(t) in _normal(sesion.tema) for t in filtros["temas"]):
+    if "temas" in filtro and not any(normal(t) in normal(sesion.tema) for t in filtro["temas"]):
         return False
-    ventana = filtros.get("ventana")
+    ventana = filtro.get("ventana")
     if ventana == "vigencia":
-        return s.vigencia[0] <= sesion.fecha <= s.vigencia[1]
+        return vigencia[0] <= sesion.fecha <= vigencia[1]
     if isinstance(ventana, dict):
         return ventana.get("desde", date.min) <= sesion.fecha <= ventana.get("hasta", date.max)
     return True
 
 
-def _proporcion(filtros: dict, s: Situacion) -> float:
-    return len(_admitidas(filtros, s)) / len(s.sesiones) if s.sesiones else 0.0
-
-
-# Un requisito nuevo que se cuenta de sesiones es una entrada aquí; todo lo demás son datos.
-MEDIDAS: dict[str, Callable[[dict, Situacion], float]] = {
-    "sesiones": lambda f, s: len(_admitidas(f, s)),
-    "horas": lambda f, s: sum(x.horas for x in _admitidas(f, s)),
-    "personas": lambda f, s: len({a for x in _admitidas(f, s) for a in x.asistentes}),
-    "proporcion": _proporcion,
-}
+def _recoger(nodo: dict, salida: dict[str, dict]) -> None:
+    hijos = nodo.get("todos", nodo.get("alguno", []))
+    for hijo in hijos if isinstance(hijos, list) else []:
+        _recoger(hijo, salida)
+    if clase := next((k for k in MEDIDAS if k in nodo), None):
+        salida[filtro_id(nodo[clase])] = nodo[clase]
+        if clase == "proporcion":
+            salida[filtro_id({})] = {}
 
 
 def _validar_nodo(nodo, donde: str) -> None:
@@ -150,14 +185,11 @@ def _validar_nodo(nodo, donde: str) -> None:
     elif "objetivos" in nodo:
         if nodo["objetivos"] != "todos":
             raise ValueError(f"{donde}: 'objetivos' sólo admite \"todos\"")
+        if nodo.get("ventana", "vigencia") != "vigencia":
+            raise ValueError(f"{donde}: la ventana de los objetivos sólo puede ser \"vigencia\"")
     elif any(k in nodo for k in MEDIDAS):
         if "minimo" not in nodo:
             raise ValueError(f"{donde}: falta 'minimo'")
     else:
         raise ValueError(f"{donde}: requisito desconocido {sorted(nodo)}; se esperaba todos, alguno, objetivos "
                          f"o {', '.join(MEDIDAS)}")
-
-
-def _normal(texto: str) -> str:
-    sin_acentos = unicodedata.normalize("NFKD", texto).encode("ascii", "ignore").decode()
-    return " ".join(sin_acentos.casefold().split())

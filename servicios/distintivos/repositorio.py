@@ -1,152 +1,363 @@
-"""Persistencia del evaluador en PostgreSQL (esquema `distintivos`)."""
+"""Persistencia del evaluador: el puerto, su versión en memoria y la de PostgreSQL (esquema `distintivos`)."""
 
 import json
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Protocol
 
 import asyncpg
 
-from esquemas.capacitacion import SesionCompletada
-from esquemas.comun import Objetivo
-from esquemas.convenios import ConvenioFirmado
-from servicios.distintivos.reglas import ObjetivoVisto, Reglas, SesionVista
+from plataforma.repositorio import Columnas, EnPostgres, Necesidades, Repositorio, cuenta_de, guardar_cuenta
+from servicios.comun import Cuenta
+from servicios.distintivos.dominio import id_distintivo, periodo
+from servicios.distintivos.reglas import Avance, ObjetivoVisto, Reglas, SesionVista
 
 
 class ReglasBloqueadas(RuntimeError):
     """Alguien cambió una versión de reglas que ya otorgó distintivos."""
 
 
-class PostgresDistintivos:
+@dataclass(frozen=True)
+class ConvenioVisto:
+    convenio_id: str
+    programa: str
+    otorgante: str
+    institucion: str
+    institucion_nombre: str
+    vigencia_inicio: date
+    vigencia_fin: date
+    estado: str = "vigente"
+    distintivo_id: str | None = None  # el de su periodo, si ya se otorgó
+
+    @property
+    def vigencia(self) -> tuple[date, date]:
+        return self.vigencia_inicio, self.vigencia_fin
+
+
+@dataclass(frozen=True)
+class ObjetivoFila:
+    convenio_id: str
+    objetivo_id: str
+    descripcion: str
+    indicador: str
+    meta: float
+    valor: float | None = None
+    cumplido_en: date | None = None
+
+    def visto(self) -> ObjetivoVisto:
+        return ObjetivoVisto(self.objetivo_id, self.descripcion, self.indicador, self.meta, self.valor, self.cumplido_en)
+
+
+@dataclass(frozen=True)
+class Evaluacion:
+    """La última evaluación publicada: `distintivo.evaluado` sale sólo cuando cambia."""
+
+    convenio_id: str
+    cumplidos: list
+    faltantes: list
+
+
+@dataclass(frozen=True)
+class Distintivo:
+    distintivo_id: str
+    programa: str
+    convenio_id: str
+    periodo: str
+    institucion: str
+    fecha: date
+    vigencia_inicio: date
+    vigencia_fin: date
+    estado: str
+    reglas_version: int
+    anterior_id: str | None
+    motivo: str | None
+    indice_estado: int
+    credencial: str
+    otorgante: str
+
+
+@dataclass(frozen=True)
+class SesionFila:
+    convenio_id: str
+    sesion_id: str
+    tema: str
+    modalidad: str
+    fecha: date
+    horas: float
+    asistentes: list
+
+    def vista(self) -> SesionVista:
+        return SesionVista(self.tema, self.modalidad, self.fecha, self.horas, tuple(self.asistentes))
+
+
+@dataclass(frozen=True)
+class AvanceFila:
+    """El avance de un convenio por filtro de sesiones: {filtro: {sesiones, horas, personas}}."""
+
+    convenio_id: str
+    filtros: dict
+
+
+@dataclass(frozen=True)
+class Asistencia:
+    """Por cuántas sesiones cuenta una persona en cada filtro (para contarla una sola vez)."""
+
+    convenio_id: str
+    unidad: str
+    referencias: dict
+
+
+@dataclass(frozen=True)
+class Programa:
+    """El siguiente índice libre de su lista de estado y los índices revocados."""
+
+    programa: str
+    siguiente_indice: int
+    revocados: list
+
+
+@dataclass(frozen=True)
+class ListaPublicada:
+    """La última lista de estado firmada de un programa: la que se sirve en su URL."""
+
+    programa: str
+    otorgante: str
+    url: str
+    jwt: str
+
+
+@dataclass(frozen=True)
+class Anterior:
+    """El último distintivo de una institución en cada programa: el que renueva el siguiente."""
+
+    institucion: str
+    por_programa: dict
+
+
+CONVENIOS = Columnas("convenios", ConvenioVisto, ("convenio_id",),
+                     {"convenio_id": "text", "programa": "text", "otorgante": "text", "institucion": "text",
+                      "institucion_nombre": "text", "vigencia_inicio": "date", "vigencia_fin": "date", "estado": "text",
+                      "distintivo_id": "text"}, bloquear=True)
+OBJETIVOS = Columnas("objetivos", ObjetivoFila, ("convenio_id", "objetivo_id"),
+                     {"convenio_id": "text", "objetivo_id": "text", "descripcion": "text", "indicador": "text",
+                      "meta": "float8", "valor": "float8", "cumplido_en": "date"}, grupo=1)
+EVALUACIONES = Columnas("evaluaciones", Evaluacion, ("convenio_id",),
+                        {"convenio_id": "text", "cumplidos": "json", "faltantes": "json"})
+DISTINTIVOS = Columnas("distintivos", Distintivo, ("distintivo_id",),
+                       {"distintivo_id": "text", "programa": "text", "convenio_id": "text", "periodo": "text",
+                        "institucion": "text", "fecha": "date", "vigencia_inicio": "date", "vigencia_fin": "date",
+                        "estado": "text", "reglas_version": "int8", "anterior_id": "text", "motivo": "text",
+                        "indice_estado": "int8", "credencial": "text", "otorgante": "text"})
+SESIONES = Columnas("sesiones", SesionFila, ("convenio_id", "sesion_id"),
+                    {"convenio_id": "text", "sesion_id": "text", "tema": "text", "modalidad": "text", "fecha": "date",
+                     "horas": "float8", "asistentes": "json"}, grupo=1)
+AVANCES = Columnas("avances", AvanceFila, ("convenio_id",), {"convenio_id": "text", "filtros": "json"})
+ASISTENCIAS = Columnas("asistencias", Asistencia, ("convenio_id", "unidad"),
+                       {"convenio_id": "text", "unidad": "text", "referencias": "json"}, grupo=1)
+PROGRAMAS = Columnas("programas", Programa, ("programa",),
+                     {"programa": "text", "siguiente_indice": "int8", "revocados": "json"})
+ANTERIORES = Columnas("anteriores", Anterior, ("institucion",), {"institucion": "text", "por_programa": "json"})
+LISTAS = Columnas("listas_estado", ListaPublicada, ("programa",),
+                  {"programa": "text", "otorgante": "text", "url": "text", "jwt": "text"}, sin_leer=True)
+
+
+class RepositorioDistintivos(Protocol):
+    async def cargar(self, necesidades: Necesidades) -> None: ...
+    async def confirmar(self) -> None: ...
+    def convenio(self, convenio_id: str) -> ConvenioVisto | None: ...
+    def objetivos(self, convenio_id: str) -> list[ObjetivoFila]: ...
+    def evaluacion(self, convenio_id: str) -> Evaluacion | None: ...
+    def distintivo(self, distintivo_id: str) -> Distintivo | None: ...
+    def sesion(self, convenio_id: str, sesion_id: str) -> SesionFila | None: ...
+    def sesiones(self, convenio_id: str) -> list[SesionFila]: ...
+    def avances(self, convenio_id: str) -> dict[str, Avance]: ...
+    def guardar_avances(self, convenio_id: str, avances: dict[str, Avance]) -> None: ...
+    def asistencias(self, convenio_id: str) -> Cuenta: ...
+    def guardar_asistencias(self, convenio_id: str, cuenta: Cuenta) -> None: ...
+    def programa(self, programa: str) -> Programa: ...
+    def anteriores(self, institucion: str) -> dict[str, str]: ...
+    def guardar(self, fila) -> None: ...
+    def quitar_objetivo(self, convenio_id: str, objetivo_id: str) -> None: ...
+    def quitar_sesion(self, convenio_id: str, sesion_id: str) -> None: ...
+    def usar_reglas(self, reglas: Reglas) -> None: ...
+    async def vencer(self, hoy: date) -> list[Distintivo]: ...
+    async def convenios_por_evaluar(self) -> list[str]: ...
+    async def sincronizar_reglas(self, versiones: list[Reglas]) -> None: ...
+
+
+def necesita(convenio_id: str | None = None, *, institucion: str | None = None, sesion: str | None = None,
+             personas: set[str] = frozenset(), distintivo: str | None = None, todo: bool = False) -> Necesidades:
+    """Lo que un evento necesita cargado; el distintivo del convenio (y, para un distintivo, su convenio) se
+    cargan en un segundo paso; los programas, siempre (son pocos)."""
+    salida: Necesidades = {}
+    if convenio_id is not None:
+        salida = {"convenios": {(convenio_id,)}, "objetivos": {(convenio_id,)}, "evaluaciones": {(convenio_id,)},
+                  "avances": {(convenio_id,)}}
+        if sesion is not None:
+            salida["sesiones"] = {(convenio_id, sesion)}
+        if personas:
+            salida["asistencias"] = {(convenio_id, p) for p in personas}
+        if todo:
+            salida["sesiones"] = {(convenio_id,)}
+            salida["asistencias"] = {(convenio_id,)}
+    if distintivo is not None:
+        salida["distintivos"] = {(distintivo,)}
+    if institucion is not None:
+        salida["anteriores"] = {(institucion,)}
+    return salida
+
+
+class EnMemoriaDistintivos(Repositorio):
+    COLUMNAS = (CONVENIOS, OBJETIVOS, EVALUACIONES, DISTINTIVOS, SESIONES, AVANCES, ASISTENCIAS, PROGRAMAS, ANTERIORES,
+                LISTAS)
+
+    def __init__(self, *, completa: bool = True) -> None:
+        super().__init__(completa=completa)
+        self.reglas_usadas: dict[tuple[str, int], Reglas] = {}
+        self.reglas_guardadas: dict[tuple[str, int], tuple[str, bool]] = {}  # (programa, versión) → (huella, bloqueada)
+
+    def convenio(self, convenio_id: str) -> ConvenioVisto | None:
+        return self.tablas["convenios"].leer((convenio_id,))
+
+    def objetivos(self, convenio_id: str) -> list[ObjetivoFila]:
+        return self.tablas["objetivos"].de_grupo(convenio_id)
+
+    def evaluacion(self, convenio_id: str) -> Evaluacion | None:
+        return self.tablas["evaluaciones"].leer((convenio_id,))
+
+    def distintivo(self, distintivo_id: str) -> Distintivo | None:
+        return self.tablas["distintivos"].leer((distintivo_id,))
+
+    def sesion(self, convenio_id: str, sesion_id: str) -> SesionFila | None:
+        return self.tablas["sesiones"].leer((convenio_id, sesion_id))
+
+    def sesiones(self, convenio_id: str) -> list[SesionFila]:
+        return self.tablas["sesiones"].de_grupo(convenio_id)
+
+    def avances(self, convenio_id: str) -> dict[str, Avance]:
+        fila = self.tablas["avances"].leer((convenio_id,))
+        return {f: Avance(**a) for f, a in fila.filtros.items()} if fila else {}
+
+    def guardar_avances(self, convenio_id: str, avances: dict[str, Avance]) -> None:
+        filtros = {f: {"sesiones": a.sesiones, "horas": a.horas, "personas": a.personas} for f, a in avances.items()}
+        actual = self.tablas["avances"].leer((convenio_id,))
+        if actual is None or actual.filtros != filtros:
+            self.guardar(AvanceFila(convenio_id, filtros))
+
+    def asistencias(self, convenio_id: str) -> Cuenta:
+        return cuenta_de(self.tablas["asistencias"], convenio_id)
+
+    def guardar_asistencias(self, convenio_id: str, cuenta: Cuenta) -> None:
+        guardar_cuenta(self.tablas["asistencias"], convenio_id, cuenta, Asistencia)
+
+    def programa(self, programa: str) -> Programa:
+        """Su fila (toda la tabla está en memoria: son pocos); uno que aún no otorga empieza en el índice 0."""
+        tabla = self.tablas["programas"]
+        return tabla.filas.get((programa,)) or Programa(programa, 0, [])
+
+    def anteriores(self, institucion: str) -> dict[str, str]:
+        """Programa → el último distintivo de la institución en él."""
+        fila = self.tablas["anteriores"].leer((institucion,))
+        return dict(fila.por_programa) if fila else {}
+
+    def quitar_objetivo(self, convenio_id: str, objetivo_id: str) -> None:
+        self.tablas["objetivos"].quitar((convenio_id, objetivo_id))
+
+    def quitar_sesion(self, convenio_id: str, sesion_id: str) -> None:
+        self.tablas["sesiones"].quitar((convenio_id, sesion_id))
+
+    def usar_reglas(self, reglas: Reglas) -> None:
+        """La versión que otorga queda registrada tal cual y bloqueada al confirmar."""
+        self.reglas_usadas[(reglas.programa, reglas.version)] = reglas
+
+    async def confirmar(self) -> None:
+        for clave, reglas in self.reglas_usadas.items():
+            self.reglas_guardadas[clave] = (reglas.huella, True)
+        self.reglas_usadas.clear()
+        await super().confirmar()
+
+    async def vencer(self, hoy: date) -> list[Distintivo]:
+        vencidos = [d for d in self.tablas["distintivos"] if d.estado == "vigente" and d.vigencia_fin < hoy]
+        for d in vencidos:
+            self.guardar(replace(d, estado="vencido"))
+        return vencidos
+
+    async def convenios_por_evaluar(self) -> list[str]:
+        return sorted(c.convenio_id for c in self.tablas["convenios"] if c.estado == "vigente" and not c.distintivo_id)
+
+    async def sincronizar_reglas(self, versiones: list[Reglas]) -> None:
+        for r in versiones:
+            guardada = self.reglas_guardadas.get((r.programa, r.version))
+            if guardada and guardada[0] != r.huella and guardada[1]:
+                raise _bloqueadas(r)
+            self.reglas_guardadas[(r.programa, r.version)] = (r.huella, bool(guardada and guardada[1]))
+
+
+class PostgresDistintivos(EnPostgres, EnMemoriaDistintivos):
     def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
+        super().__init__(conn)
+        self._programas = False
 
-    # Convenios y objetivos
-    async def conocer_convenio(self, c: ConvenioFirmado) -> bool:
-        nuevo = await self.conn.fetchval(
-            """INSERT INTO convenios VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true""",
-            c.convenio_id, c.programa, c.otorgante, c.institucion.id, c.institucion.nombre,
-            c.vigencia.inicio, c.vigencia.fin)
-        if nuevo:
-            await self.agregar_objetivos(c.convenio_id, c.objetivos)
-        return bool(nuevo)
+    async def cargar(self, necesidades: Necesidades) -> None:
+        """Lo pedido; luego lo que depende de ello: el convenio de cada distintivo, el distintivo, el programa y la
+        institución de cada convenio, y las personas de cada sesión que se corrige o cancela."""
+        if not self._programas:
+            tabla = self.tablas["programas"]
+            filas = [PROGRAMAS.de_base(f) for f in await self.conn.fetch(
+                "SELECT programa, siguiente_indice, revocados::text AS revocados FROM programas")]
+            tabla.cargadas([(f.programa,) for f in filas], {(f.programa,): f for f in filas})
+            tabla.completa = self._programas = True  # toda la tabla: uno que no está, aún no existe
+        await super().cargar(necesidades)
+        distintivos = [d for (i,) in necesidades.get("distintivos", ()) if (d := self.distintivo(i))]
+        if distintivos:
+            await super().cargar({"convenios": {(d.convenio_id,) for d in distintivos}})
+        convenios = [c for c in self.tablas["convenios"].filas.values()]
+        previas = {(cid, p) for cid, *resto in necesidades.get("sesiones", ()) if resto
+                   and (s := self.sesion(cid, resto[0])) for p in s.asistentes}
+        await super().cargar({
+            "distintivos": {(c.distintivo_id or id_del_periodo(c),) for c in convenios},
+            "programas": {(c.programa,) for c in convenios},
+            "anteriores": {(c.institucion,) for c in convenios},
+            "asistencias": previas,
+        })
 
-    async def agregar_objetivos(self, convenio_id: str, objetivos: list[Objetivo]) -> None:
-        await self.conn.executemany(
-            """INSERT INTO objetivos (convenio_id, objetivo_id, descripcion, indicador, meta)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-            [(convenio_id, o.objetivo_id, o.descripcion, o.indicador.value, o.meta) for o in objetivos])
+    async def confirmar(self) -> None:
+        for r in self.reglas_usadas.values():
+            await self.conn.execute(
+                """INSERT INTO reglas (programa, version, huella, contenido, bloqueada) VALUES ($1, $2, $3, $4, true)
+                   ON CONFLICT (programa, version) DO UPDATE SET bloqueada = true""",
+                r.programa, r.version, r.huella, json.dumps(r.requisito, default=str))
+        self.reglas_usadas.clear()
+        await super().confirmar()
 
-    async def reemplazar_objetivos(self, convenio_id: str, objetivos: list[Objetivo]) -> None:
-        """Los cumplidos que siguen se quedan; lo demás vuelve a empezar (convenios publica su nuevo avance)."""
-        await self.conn.execute(
-            """DELETE FROM objetivos WHERE convenio_id = $1
-               AND (cumplido_en IS NULL OR NOT objetivo_id = ANY($2))""",
-            convenio_id, [o.objetivo_id for o in objetivos])
-        await self.agregar_objetivos(convenio_id, objetivos)
-
-    async def convenio(self, convenio_id: str) -> asyncpg.Record | None:
-        return await self.conn.fetchrow("SELECT * FROM convenios WHERE convenio_id = $1 FOR UPDATE", convenio_id)
-
-    async def cambiar_estado_convenio(self, convenio_id: str, estado: str) -> None:
-        await self.conn.execute("UPDATE convenios SET estado = $2 WHERE convenio_id = $1", convenio_id, estado)
-
-    async def marcar_objetivo(self, convenio_id: str, objetivo_id: str, valor: float, cumplido_en: date | None) -> None:
-        await self.conn.execute(
-            "UPDATE objetivos SET valor = $3, cumplido_en = $4 WHERE convenio_id = $1 AND objetivo_id = $2",
-            convenio_id, objetivo_id, valor, cumplido_en)
-
-    async def objetivos(self, convenio_id: str) -> list[ObjetivoVisto]:
+    async def vencer(self, hoy: date) -> list[Distintivo]:
         filas = await self.conn.fetch(
-            """SELECT objetivo_id, descripcion, indicador, meta, valor, cumplido_en FROM objetivos
-               WHERE convenio_id = $1 ORDER BY objetivo_id""", convenio_id)
-        return [ObjetivoVisto(**dict(f)) for f in filas]
-
-    # Sesiones
-    async def guardar_sesion(self, s: SesionCompletada) -> None:
-        await self.conn.execute(
-            """INSERT INTO sesiones VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (convenio_id, sesion_id)
-               DO UPDATE SET tema = $3, modalidad = $4, fecha = $5, horas = $6, asistentes = $7""",
-            s.convenio_id, s.sesion_id, s.tema, s.modalidad.value, s.fecha, s.horas, list(s.asistentes))
-
-    async def borrar_sesion(self, convenio_id: str, sesion_id: str) -> None:
-        await self.conn.execute("DELETE FROM sesiones WHERE convenio_id = $1 AND sesion_id = $2", convenio_id, sesion_id)
-
-    async def sesiones(self, convenio_id: str) -> list[SesionVista]:
-        filas = await self.conn.fetch(
-            "SELECT tema, modalidad, fecha, horas, asistentes FROM sesiones WHERE convenio_id = $1 ORDER BY fecha",
-            convenio_id)
-        return [SesionVista(f["tema"], f["modalidad"], f["fecha"], f["horas"], tuple(f["asistentes"])) for f in filas]
-
-    # Evaluaciones
-    async def cambiar_evaluacion(self, convenio_id: str, cumplidos: list[str], faltantes: list[str]) -> bool:
-        """Guarda la evaluación; verdadero si cambió respecto de la última publicada."""
-        return await self.conn.fetchval(
-            """INSERT INTO evaluaciones VALUES ($1, $2, $3)
-               ON CONFLICT (convenio_id) DO UPDATE SET cumplidos = $2, faltantes = $3
-               WHERE evaluaciones.cumplidos <> $2 OR evaluaciones.faltantes <> $3
-               RETURNING true""",
-            convenio_id, json.dumps(cumplidos), json.dumps(faltantes)) is not None
+            """UPDATE distintivos SET estado = 'vencido' WHERE estado = 'vigente' AND vigencia_fin < $1
+               RETURNING *""", hoy)
+        return [Distintivo(**dict(f)) for f in filas]
 
     async def convenios_por_evaluar(self) -> list[str]:
         return [f["convenio_id"] for f in await self.conn.fetch(
-            """SELECT c.convenio_id FROM convenios c WHERE c.estado = 'vigente'
-               AND NOT EXISTS (SELECT 1 FROM distintivos d WHERE d.convenio_id = c.convenio_id)
-               ORDER BY c.convenio_id""")]
+            """SELECT convenio_id FROM convenios WHERE estado = 'vigente' AND distintivo_id IS NULL
+               ORDER BY convenio_id""")]
 
-    # Distintivos
-    async def siguiente_indice(self) -> int:
-        return await self.conn.fetchval("SELECT nextval('indices_estado')")
-
-    async def registrar_distintivo(self, **d) -> bool:
-        """Falso si ya había uno para ese convenio y periodo (aunque lo intente otra instancia a la vez)."""
-        columnas = list(d)
-        return await self.conn.fetchval(
-            f"""INSERT INTO distintivos ({', '.join(columnas)})
-                VALUES ({', '.join(f'${i}' for i in range(1, len(columnas) + 1))})
-                ON CONFLICT DO NOTHING RETURNING true""", *d.values()) is not None
-
-    async def distintivo(self, distintivo_id: str) -> asyncpg.Record | None:
-        return await self.conn.fetchrow("SELECT * FROM distintivos WHERE distintivo_id = $1 FOR UPDATE", distintivo_id)
-
-    async def anterior(self, institucion: str, programa: str, convenio_id: str) -> asyncpg.Record | None:
-        """El distintivo más reciente de la institución en el programa, bajo otro convenio: el que se renueva."""
-        return await self.conn.fetchrow(
-            """SELECT * FROM distintivos WHERE institucion = $1 AND programa = $2 AND convenio_id <> $3
-               ORDER BY fecha DESC, distintivo_id LIMIT 1""", institucion, programa, convenio_id)
-
-    async def vigentes_del_convenio(self, convenio_id: str) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            "SELECT * FROM distintivos WHERE convenio_id = $1 AND estado = 'vigente' FOR UPDATE", convenio_id)
-
-    async def revocar(self, distintivo_id: str, motivo: str) -> None:
-        await self.conn.execute("UPDATE distintivos SET estado = 'revocado', motivo = $2 WHERE distintivo_id = $1",
-                                distintivo_id, motivo)
-
-    async def vencer(self, hoy: date) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            """UPDATE distintivos SET estado = 'vencido' WHERE estado = 'vigente' AND vigencia_fin < $1
-               RETURNING distintivo_id, convenio_id, institucion, vigencia_fin""", hoy)
-
-    async def indices_revocados(self, programa: str) -> list[int]:
-        return [f["indice_estado"] for f in await self.conn.fetch(
-            "SELECT indice_estado FROM distintivos WHERE programa = $1 AND estado = 'revocado' ORDER BY 1", programa)]
-
-    # Reglas
     async def sincronizar_reglas(self, versiones: list[Reglas]) -> None:
         for r in versiones:
             guardada = await self.conn.fetchrow(
                 "SELECT huella, bloqueada FROM reglas WHERE programa = $1 AND version = $2", r.programa, r.version)
             if guardada and guardada["huella"] != r.huella and guardada["bloqueada"]:
-                raise ReglasBloqueadas(
-                    f"La versión {r.version} de las reglas de {r.programa} ya otorgó distintivos y no puede cambiar; "
-                    f"escriba los cambios como v{r.version + 1}.toml.")
+                raise _bloqueadas(r)
             await self.conn.execute(
                 """INSERT INTO reglas (programa, version, huella, contenido) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (programa, version) DO UPDATE SET huella = $3, contenido = $4""",
                 r.programa, r.version, r.huella, json.dumps(r.requisito, default=str))
 
-    async def bloquear_reglas(self, r: Reglas) -> None:
-        """La versión que otorga queda registrada tal cual y bloqueada."""
-        await self.conn.execute(
-            """INSERT INTO reglas (programa, version, huella, contenido, bloqueada) VALUES ($1, $2, $3, $4, true)
-               ON CONFLICT (programa, version) DO UPDATE SET bloqueada = true""",
-            r.programa, r.version, r.huella, json.dumps(r.requisito, default=str))
+
+def id_del_periodo(c: ConvenioVisto) -> str:
+    """El id del distintivo que el convenio tendría (uno por convenio y periodo)."""
+    return id_distintivo(c.programa, c.convenio_id, periodo(c.vigencia_inicio, c.vigencia_fin))
+
+
+def _bloqueadas(r: Reglas) -> ReglasBloqueadas:
+    return ReglasBloqueadas(f"La versión {r.version} de las reglas de {r.programa} ya otorgó distintivos y no puede "
+                            f"cambiar; escriba los cambios como v{r.version + 1}.toml.")

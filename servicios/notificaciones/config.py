@@ -33,6 +33,8 @@ class AjustesNotificaciones(Ajustes):
     webhook_timeout_s: float = 10.0
     entregas_a_la_vez: int = Field(default=20, description="Entregas en curso a la vez; una lenta no frena a las demás.")
     por_vencer_dias: list[int] = Field(default=[30, 7, 1], description="Días antes del fin de vigencia para avisar.")
+    rechazos_periodo_s: float = Field(default=3600.0, description="Los rechazos de una institución llegan por correo "
+                                                                  "en un resumen por periodo (ALVA_RECHAZOS_PERIODO_S).")
 
     def operadores_como_contactos(self) -> list[Contacto]:
         return [Contacto(o, "operador") if isinstance(o, str) else

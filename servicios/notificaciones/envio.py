@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from esquemas import CloudEvent
+import orjson
+
 from esquemas.notificaciones import NotificacionEnviada, NotificacionFallida
 from plataforma import outbox
-from plataforma.consumo import Contexto
+from plataforma.contexto import Causa, Contexto
 from servicios.notificaciones.canales import ErrorPermanente, ErrorTemporal, enviar_correo, enviar_webhook
 from servicios.notificaciones.config import AjustesNotificaciones
 from servicios.notificaciones.repositorio import PostgresNotificaciones
@@ -90,11 +91,12 @@ async def registrar(servicio, e, estado: str, error: str | None, espera: float) 
             return
         if estado == "pendiente":
             return
-        ctx = Contexto(conn, servicio.nombre, CloudEvent.model_validate_json(e["causa"]))
+        ahora = datetime.now(UTC)  # lo que registra es un efecto afuera (un correo, un POST), no un evento repetible
+        ctx = Contexto(None, servicio.nombre, Causa.desde_sobre(orjson.loads(e["causa"])), ahora)
         comun = dict(notificacion_id=e["notificacion_id"], evento_id=e["evento_id"], evento_tipo=e["evento_tipo"],
                      institucion=e["institucion"], canal=e["canal"], destinatario=e["destinatario"])
         if estado == "enviada":
-            hecho = NotificacionEnviada(**comun, asunto=e["asunto"], enviada_en=datetime.now(UTC))
+            hecho = NotificacionEnviada(**comun, asunto=e["asunto"], enviada_en=ahora)
         else:
             hecho = NotificacionFallida(**comun, motivo=error or "desconocido", intentos=e["intentos"] + 1)
         ctx.emitir(hecho, institucion=e["institucion"], subject=e["notificacion_id"])

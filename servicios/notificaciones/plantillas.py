@@ -1,9 +1,21 @@
 """Mensajes en español (es-MX), texto y HTML, desde plantillas Jinja2: una por clase de aviso."""
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+_ENLACE = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|\bwww\.|@")
+_DOMINIO = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|xyz|app|dev|io|gob|gov|edu|online|site|top|club|"
+                      r"shop|link|click|live|me|co|[a-z]{2})\b")
+
+
+def sin_enlaces(texto) -> str:
+    """Lo que viene de afuera no llega como enlace a nadie: `https://x.mx` → `https[://]x[.]mx`, `a@b` → `a[@]b`."""
+    texto = _DOMINIO.sub(lambda m: m.group(0).replace(".", "[.]"), str(texto))
+    return _ENLACE.sub(lambda m: f"[{m.group(0)}]", texto)
+
 
 _entorno = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "plantillas"),
@@ -11,6 +23,7 @@ _entorno = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+_entorno.filters["sin_enlaces"] = sin_enlaces
 
 ASUNTOS = {
     "convenio_firmado": "Convenio {{ d.convenio_id }} registrado en el programa {{ d.programa }}",
@@ -20,7 +33,7 @@ ASUNTOS = {
     "distintivo_por_vencer": "Su Distintivo {{ d.programa }} vence en {{ dias }} día{{ 's' if dias != 1 }}",
     "distintivo_vencido": "Venció el distintivo {{ d.distintivo_id }} (convenio {{ d.convenio_id }})",
     "distintivo_revocado": "Distintivo revocado: {{ d.distintivo_id }} (convenio {{ d.convenio_id }})",
-    "rechazo": "Reporte no aceptado ({{ d.codigo }}): qué corregir",
+    "rechazo": "{% if d.rechazos is defined %}{{ d.total }} reporte{{ 's' if d.total != 1 }} no aceptado{{ 's' if d.total != 1 }}: qué corregir{% else %}Reporte no aceptado ({{ d.codigo|sin_enlaces }}): qué corregir{% endif %}",
 }
 
 

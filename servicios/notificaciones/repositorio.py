@@ -1,57 +1,162 @@
-"""Persistencia de destinatarios, distintivos vigentes y entregas en PostgreSQL (esquema `notificaciones`)."""
+"""Persistencia de destinatarios, distintivos vigentes, rechazos por resumir y entregas: el puerto, su versión en
+memoria y la de PostgreSQL (esquema `notificaciones`)."""
 
-import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
 
 import asyncpg
 
-from esquemas.comun import Contacto as ContactoEsquema
+from plataforma.repositorio import Columnas, EnPostgres, Necesidades, Repositorio
 from servicios.notificaciones.destinatarios import Contacto
 
 
-class PostgresNotificaciones:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
+@dataclass(frozen=True)
+class ContactoGuardado:
+    institucion: str
+    convenio_id: str
+    email: str
+    nombre: str
+    rol: str
+    avisos: list | None
+    registrado_en: datetime
 
-    async def guardar_contactos(self, institucion: str, convenio_id: str, contactos: list[ContactoEsquema]) -> None:
-        await self.conn.executemany(
-            """INSERT INTO contactos (institucion, convenio_id, email, nombre, rol, avisos)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (institucion, convenio_id, email) DO UPDATE SET nombre = $4, rol = $5, avisos = $6""",
-            [(institucion, convenio_id, c.email, c.nombre, c.rol,
-              json.dumps(c.avisos) if c.avisos is not None else None) for c in contactos])
+    def contacto(self) -> Contacto:
+        return Contacto(self.email, self.rol, tuple(self.avisos) if self.avisos is not None else None)
 
-    async def contactos(self, institucion: str, convenio_id: str | None = None) -> list[Contacto]:
+
+@dataclass(frozen=True)
+class Entrega:
+    """Una por evento, canal y destinatario: la llave única impide el doble envío."""
+
+    notificacion_id: str
+    evento_id: str
+    evento_tipo: str
+    aviso: str
+    institucion: str
+    canal: str
+    destinatario: str
+    asunto: str
+    texto: str
+    html: str
+    causa: dict
+    adjuntos: list
+    creada_en: datetime
+
+
+@dataclass(frozen=True)
+class DistintivoSeguido:
+    """Un distintivo vigente, para avisar antes de que venza sin que nadie envíe nada."""
+
+    distintivo_id: str
+    institucion: str
+    vigencia_fin: date
+    estado: str
+    otorgado: dict
+
+
+@dataclass(frozen=True)
+class RechazoPorResumir:
+    """Un rechazo de un reporte de una institución, esperando al resumen del periodo."""
+
+    evento_id: str
+    institucion: str
+    datos: dict
+    causa: dict
+    recibido: datetime
+
+
+CONTACTOS = Columnas("contactos", ContactoGuardado, ("institucion", "convenio_id", "email"),
+                     {"institucion": "text", "convenio_id": "text", "email": "text", "nombre": "text", "rol": "text",
+                      "avisos": "json", "registrado_en": "timestamptz"}, grupo=1)
+ENTREGAS = Columnas("entregas", Entrega, ("notificacion_id",),
+                    {"notificacion_id": "text", "evento_id": "text", "evento_tipo": "text", "aviso": "text",
+                     "institucion": "text", "canal": "text", "destinatario": "text", "asunto": "text", "texto": "text",
+                     "html": "text", "causa": "json", "adjuntos": "json", "creada_en": "timestamptz"},
+                    solo_insertar=True)
+DISTINTIVOS = Columnas("distintivos", DistintivoSeguido, ("distintivo_id",),
+                       {"distintivo_id": "text", "institucion": "text", "vigencia_fin": "date", "estado": "text",
+                        "otorgado": "json"})
+RECHAZOS = Columnas("rechazos_por_resumir", RechazoPorResumir, ("evento_id",),
+                    {"evento_id": "text", "institucion": "text", "datos": "json", "causa": "json",
+                     "recibido": "timestamptz"}, solo_insertar=True)
+
+
+class RepositorioNotificaciones(Protocol):
+    async def cargar(self, necesidades: Necesidades) -> None: ...
+    async def confirmar(self) -> None: ...
+    def contactos(self, institucion: str, convenio_id: str | None = None) -> list[Contacto]: ...
+    def distintivo(self, distintivo_id: str) -> DistintivoSeguido | None: ...
+    def guardar(self, fila) -> None: ...
+    async def por_vencer(self, hoy: date, dias: int) -> list[DistintivoSeguido]: ...
+    async def rechazos_por_resumir(self, antes_de: datetime) -> dict[str, list[RechazoPorResumir]]: ...
+
+
+def necesita(institucion: str, distintivo_id: str | None = None) -> Necesidades:
+    salida: Necesidades = {"contactos": {(institucion,)}}
+    if distintivo_id is not None:
+        salida["distintivos"] = {(distintivo_id,)}
+    return salida
+
+
+class EnMemoriaNotificaciones(Repositorio):
+    COLUMNAS = (CONTACTOS, ENTREGAS, DISTINTIVOS, RECHAZOS)
+
+    def contactos(self, institucion: str, convenio_id: str | None = None) -> list[Contacto]:
         """Los del convenio; si no es de un convenio (o éste no nombra a nadie), los del más reciente."""
+        todos = self.tablas["contactos"].de_grupo(institucion)
+        del_convenio = [c for c in todos if c.convenio_id == convenio_id]
+        if not del_convenio and todos:
+            ultimo = max(todos, key=lambda c: (c.registrado_en, c.convenio_id)).convenio_id
+            del_convenio = [c for c in todos if c.convenio_id == ultimo]
+        return [c.contacto() for c in sorted(del_convenio, key=lambda c: c.email)]
+
+    def distintivo(self, distintivo_id: str) -> DistintivoSeguido | None:
+        return self.tablas["distintivos"].leer((distintivo_id,))
+
+    async def por_vencer(self, hoy: date, dias: int) -> list[DistintivoSeguido]:
+        return [d for d in self.tablas["distintivos"] if d.estado == "vigente" and 0 <= (d.vigencia_fin - hoy).days <= dias]
+
+    async def rechazos_por_resumir(self, antes_de: datetime) -> dict[str, list[RechazoPorResumir]]:
+        tabla = self.tablas["rechazos_por_resumir"]
+        listas = {}
+        for r in sorted(tabla, key=lambda r: (r.recibido, r.evento_id)):
+            listas.setdefault(r.institucion, []).append(r)
+        elegidas = {i: rs for i, rs in listas.items() if rs[0].recibido <= antes_de}
+        for rs in elegidas.values():
+            for r in rs:
+                tabla.quitar((r.evento_id,))
+        return elegidas
+
+
+class PostgresNotificaciones(EnPostgres, EnMemoriaNotificaciones):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+
+    async def confirmar(self) -> None:
+        hay_entregas = bool(self.tablas["entregas"].cambiadas)
+        await super().confirmar()
+        if hay_entregas:
+            await self.conn.execute("SELECT pg_notify('entregas_notificaciones', '')")
+
+    async def por_vencer(self, hoy: date, dias: int) -> list[DistintivoSeguido]:
         filas = await self.conn.fetch(
-            """WITH elegido AS (SELECT convenio_id FROM contactos WHERE institucion = $1
-                                ORDER BY (convenio_id = $2) DESC NULLS LAST, registrado_en DESC LIMIT 1)
-               SELECT email, rol, avisos FROM contactos
-               WHERE institucion = $1 AND convenio_id = (SELECT convenio_id FROM elegido) ORDER BY email""",
-            institucion, convenio_id)
-        return [Contacto(f["email"], f["rol"], tuple(json.loads(f["avisos"])) if f["avisos"] else None) for f in filas]
+            """SELECT distintivo_id, institucion, vigencia_fin, estado, otorgado::text AS otorgado FROM distintivos
+               WHERE estado = 'vigente' AND vigencia_fin - $1 BETWEEN 0 AND $2""", hoy, dias)
+        return [DISTINTIVOS.de_base(f) for f in filas]
 
-    async def crear_entregas(self, filas: list[tuple]) -> None:
-        await self.conn.executemany(
-            """INSERT INTO entregas (notificacion_id, evento_id, evento_tipo, aviso, institucion, canal, destinatario,
-                                     asunto, texto, html, causa, adjuntos)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING""", filas)
-        await self.conn.execute("SELECT pg_notify('entregas_notificaciones', '')")
+    async def rechazos_por_resumir(self, antes_de: datetime) -> dict[str, list[RechazoPorResumir]]:
+        """Por institución, todo lo pendiente de las que tienen algo esperando desde antes de `antes_de`; se saca."""
+        filas = await self.conn.fetch(
+            """DELETE FROM rechazos_por_resumir WHERE institucion IN (
+                 SELECT institucion FROM rechazos_por_resumir GROUP BY institucion HAVING min(recibido) <= $1)
+               RETURNING evento_id, institucion, datos::text AS datos, causa::text AS causa, recibido""", antes_de)
+        listas: dict[str, list[RechazoPorResumir]] = {}
+        for f in sorted(filas, key=lambda f: (f["recibido"], f["evento_id"])):
+            listas.setdefault(f["institucion"], []).append(RECHAZOS.de_base(f))
+        return listas
 
-    # Distintivos vigentes, para los avisos por vencer
-    async def seguir_distintivo(self, distintivo_id: str, institucion: str, fin: date, otorgado: str) -> None:
-        await self.conn.execute(
-            "INSERT INTO distintivos VALUES ($1, $2, $3, 'vigente', $4) ON CONFLICT DO NOTHING",
-            distintivo_id, institucion, fin, otorgado)
-
-    async def cerrar_distintivo(self, distintivo_id: str, estado: str) -> None:
-        await self.conn.execute("UPDATE distintivos SET estado = $2 WHERE distintivo_id = $1", distintivo_id, estado)
-
-    async def por_vencer(self, hoy: date, dias: int) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            """SELECT * FROM distintivos WHERE estado = 'vigente' AND vigencia_fin - $1 BETWEEN 0 AND $2""", hoy, dias)
-
-    # Entregas
+    # Entregas: las toma y registra el envío, fuera de los lotes.
     async def tomar(self, cuantas: int, plazo_s: float) -> list[asyncpg.Record]:
         """Entregas listas (pendientes a su hora, o en curso cuyo dueño murió), ya a nombre de quien las toma."""
         return await self.conn.fetch(
@@ -61,7 +166,7 @@ class PostgresNotificaciones:
                  WHERE (estado = 'pendiente' AND proximo_intento <= now())
                     OR (estado = 'en_curso' AND tomada_hasta < now())
                  ORDER BY proximo_intento LIMIT $1 FOR UPDATE SKIP LOCKED)
-               RETURNING *""", cuantas, plazo_s)
+               RETURNING *, causa::text AS causa_texto, adjuntos::text AS adjuntos_texto""", cuantas, plazo_s)
 
     async def registrar(self, notificacion_id: str, tomada_hasta, estado: str, error: str | None = None,
                         reintento_en_s: float = 0) -> bool:

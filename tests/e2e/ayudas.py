@@ -9,12 +9,10 @@ from alva.escenario import OTORGANTE, Reporte, reporte
 from esquemas.comun import Contacto, Firmante, Institucion, Objetivo, Vigencia
 from esquemas.ingreso import ReporteConvenioFirmado
 from esquemas.rechazos import EntradaRechazada
-from plataforma.nube import cabeceras_kafka
 
 
 async def enviar(productor, r: Reporte, valor: bytes | None = None) -> None:
-    await productor.send_and_wait(r.topico, valor if valor is not None else r.evento.a_json(),
-                                  key=r.evento.llave, headers=cabeceras_kafka(r.evento))
+    await r.enviar(productor, valor)
 
 
 def de_tipo(modelo, **datos):

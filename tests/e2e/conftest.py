@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaProducer
 
 from alva import escenario
 from esquemas.catalogo import TOPICOS_CANONICOS
+from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS
 from esquemas.ingreso import topico_ingreso
 from plataforma.topicos import Topicos
 from tests.servicios import FABRICAS, arrancar
@@ -17,7 +18,7 @@ INSTITUCIONES = (escenario.OTORGANTE, escenario.IMSS, "penjamo")
 @pytest.fixture(scope="session")
 async def plataforma(infra, buzon):
     topicos = Topicos(infra.kafka)
-    await topicos.asegurar_canonicos()
+    await topicos.preparar_plataforma()
     for institucion in INSTITUCIONES:
         await topicos.alta_institucion(institucion)
     async with AsyncExitStack() as pila:
@@ -37,6 +38,7 @@ async def productor(infra):
 async def observador(infra, plataforma):
     from alva.observador import Observador
 
-    o = await Observador.abrir(infra.kafka, [*TOPICOS_CANONICOS, *map(topico_ingreso, INSTITUCIONES)])
+    o = await Observador.abrir(infra.kafka, [*TOPICOS_CANONICOS, TOPICO_RECHAZOS,
+                                              *map(topico_ingreso, INSTITUCIONES)])
     yield o
     await o.cerrar()

@@ -40,7 +40,7 @@ async def test_la_credencial_se_verifica_y_se_revoca_al_cancelar_el_convenio(pro
     assert informe.valida, informe.hallazgos
     assert otorgado.data["credencial"]["credentialSubject"]["achievement"]["name"] == "Distintivo ALVA"
     evaluado = await observador.esperar(de_tipo(DistintivoEvaluado, convenio_id=cid, elegible=True))
-    assert evaluado.data["reglas_version"] == 1 and not evaluado.data["faltantes"]
+    assert evaluado.data["reglas_version"] == 2 and not evaluado.data["faltantes"]  # ALVA v2: lo del registro público
 
     # PRODHEG cancela el convenio: el distintivo se revoca y la lista de estado lo dice.
     await enviar(productor, reporte(OTORGANTE, ReporteConvenioCancelado(convenio_id=cid, motivo="Incumplimiento",

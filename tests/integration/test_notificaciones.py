@@ -22,16 +22,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from esquemas import CloudEvent
+from esquemas.catalogo import topico_de
 from esquemas.convenios import ConvenioFirmado, EvidenciaRechazada, ObjetivoCumplido
 from esquemas.distintivos import DistintivoOtorgado, DistintivoRevocado, DistintivoVencido
 from esquemas.rechazos import EntradaRechazada
 from plataforma.bd import crear_pool, migrar
 from plataforma.consumo import Procesador
-from plataforma.nube import leer
+from plataforma.metricas import Metricas
+from plataforma.nube import Entrada, armar, leer, mensaje
 from plataforma.periodico import una_vez
 from servicios.notificaciones.app import crear_servicio
-from servicios.notificaciones.casos_de_uso import avisar_por_vencer
+from servicios.notificaciones.casos_de_uso import avisar_por_vencer, resumir_rechazos
 from servicios.notificaciones.canales import enviar_correo
 from servicios.notificaciones.config import AjustesNotificaciones
 from servicios.notificaciones.envio import entregar, entregar_pendientes
@@ -96,29 +97,48 @@ async def esquema(infra):
     await pool.close()
 
 
-def rechazo_de_penjamo() -> CloudEvent:
-    datos = EntradaRechazada(entrada_id=str(uuid.uuid4()), entrada_tipo="mx.alva.ingreso.sesion.completada.v1",
-                             topico="alva.ingreso.penjamo", particion=0, offset=7, codigo="sin_asistentes",
-                             motivo="La lista de asistentes está vacía.", campo="data.asistentes",
-                             servicio="capacitacion")
-    return CloudEvent(source="/alva/capacitacion", type=datos.tipo, data=datos.model_dump(mode="json"),
-                      institucion="penjamo")
+def hecho(datos, institucion: str, offset: int | None = None) -> Entrada:
+    """Un hecho tal como lo publica su servicio en su tópico, leído como lo lee notificaciones."""
+    m = mensaje(topico_de(datos), armar(datos.tipo, datos.model_dump(mode="json"), id_=str(uuid.uuid4()),
+                                        institucion=institucion, servicio="pruebas", cuando=datetime.now(UTC)))
+    return leer(m.topico, 0, uuid.uuid4().int % 10**9 if offset is None else offset, datetime.now(UTC), m.llave,
+                m.valor, m.cabeceras)
 
 
-async def avisar_y_entregar(esquema, ajustes, evento: CloudEvent | None, listo, plazo_s: float = 20):
-    """Procesa el evento (si lo hay) como el servicio y deja correr al repartidor hasta que `listo(filas)`."""
+def rechazo_de_penjamo() -> Entrada:
+    return hecho(EntradaRechazada(
+        entrada_id=str(uuid.uuid4()), entrada_tipo="mx.alva.ingreso.sesion.completada.v1",
+        topico="alva.ingreso.penjamo", particion=0, offset=7, codigo="sin_asistentes",
+        motivo="La lista de asistentes está vacía.", campo="data.asistentes", servicio="capacitacion"), "penjamo")
+
+
+def servicio_de(esquema, ajustes) -> SimpleNamespace:
+    """Lo que las tareas de fondo necesitan del servicio, sin arrancarlo."""
     nombre, pool = esquema
-    if evento is not None:
-        entrada = leer("alva.rechazos", 0, uuid.uuid4().int % 10**9, None, evento.a_json(), [])
-        await Procesador(nombre, reacciones(ajustes)).procesar_lote(pool, [entrada])
-    servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, relay=SimpleNamespace(despertar=lambda: None))
-    tarea = asyncio.create_task(entregar_pendientes(servicio))
+    return SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, metricas=Metricas(nombre), relay=None,
+                           procesador=Procesador(nombre, reacciones(ajustes), PostgresNotificaciones))
+
+
+async def avisar_y_entregar(esquema, ajustes, entrada: Entrada | None, listo, plazo_s: float = 20):
+    """Procesa el hecho (si lo hay) como el servicio, resume los rechazos (sin esperar el periodo) y deja correr al
+    repartidor hasta que `listo(filas)`."""
+    nombre, pool = esquema
+    servicio = servicio_de(esquema, ajustes)
+    antes = []
+    if entrada is not None:  # las de llamadas anteriores no cuentan
+        async with pool.acquire() as conn:
+            antes = [f["notificacion_id"] for f in await conn.fetch("SELECT notificacion_id FROM entregas")]
+    if entrada is not None:
+        await servicio.procesador.procesar_lote(pool, [entrada])
+    await una_vez(servicio, "resumen_rechazos", resumir_rechazos, ahora=datetime.now(UTC) + timedelta(days=1))
+    tarea = asyncio.create_task(entregar_pendientes(SimpleNamespace(**{**vars(servicio),
+                                                                       "relay": SimpleNamespace(despertar=lambda: None)})))
     try:
         limite, filas = time.monotonic() + plazo_s, []
         while time.monotonic() < limite:
             async with pool.acquire() as conn:
-                filas = await conn.fetch("SELECT * FROM entregas WHERE $1::text IS NULL OR evento_id = $1 "
-                                         "ORDER BY destinatario", str(evento.id) if evento else None)
+                filas = await conn.fetch("SELECT * FROM entregas WHERE NOT notificacion_id = ANY($1::text[]) "
+                                         "ORDER BY destinatario", antes)
             if filas and listo(filas):
                 return filas
             await asyncio.sleep(0.05)
@@ -131,8 +151,8 @@ async def avisar_y_entregar(esquema, ajustes, evento: CloudEvent | None, listo, 
 async def tecnico_de_penjamo(pool) -> None:
     """El contacto técnico de Pénjamo, quien recibe los rechazos de sus reportes."""
     async with pool.acquire() as conn:
-        await conn.execute("INSERT INTO contactos (institucion, email, nombre, rol) "
-                           "VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', 'tecnico')")
+        await conn.execute("INSERT INTO contactos (institucion, email, nombre, rol, registrado_en) "
+                           "VALUES ('penjamo', 'sistemas@penjamo.example', 'Sistemas', 'tecnico', now())")
 
 
 def ajustes_con(infra, *rutas: str, receptor=None, **extra) -> AjustesNotificaciones:
@@ -161,7 +181,7 @@ async def test_el_webhook_va_firmado_y_se_verifica_con_hmac_de_la_biblioteca_est
     assert hmac.compare_digest(esperado, partes["v1"])
     assert abs(time.time() - int(partes["t"])) < 60
     assert cabeceras["ALVA-Aviso"] == "rechazo" and cabeceras["Content-Type"] == "application/cloudevents+json"
-    assert json.loads(cuerpo)["id"] == str(evento.id)
+    assert json.loads(cuerpo)["id"] == evento.evento.id
     enviada = (await hechos(esquema[1], "notificacion.enviada.v1"))[0]
     assert enviada["canal"] == "webhook" and enviada["notificacion_id"] == cabeceras["ALVA-Entrega"]
 
@@ -170,12 +190,13 @@ async def test_el_webhook_no_lleva_las_direcciones_de_los_contactos(infra, esque
     datos = ConvenioFirmado.model_validate(DATOS["convenio_firmado"]).model_dump(mode="json")
     datos["institucion"]["id"] = "penjamo"
     assert datos["contactos"]
-    evento = CloudEvent(source="/alva/convenios", type=ConvenioFirmado.tipo, data=datos, institucion="penjamo")
+    evento = hecho(ConvenioFirmado.model_validate(datos), "penjamo")
     await avisar_y_entregar(esquema, ajustes_con(infra, "/ok", receptor=receptor), evento,
                             lambda filas: terminadas([f for f in filas if f["canal"] == "webhook"]))
     [(_, cabeceras, cuerpo, _)] = receptor.recibidos  # los contactos, por correo; el sistema, por webhook
     recibido = json.loads(cuerpo)
-    assert cabeceras["ALVA-Aviso"] == "convenio_firmado" and recibido["id"] == str(evento.id)
+    assert cabeceras["ALVA-Aviso"] == "convenio_firmado" and recibido["id"] == evento.evento.id
+    assert recibido["specversion"] == "1.0" and recibido["type"] == ConvenioFirmado.tipo  # un CloudEvent completo
     assert "contactos" not in recibido["data"] and recibido["data"]["convenio_id"] == datos["convenio_id"]
     assert b"@imss.example" not in cuerpo
 
@@ -240,10 +261,10 @@ async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_i
         await tecnico_de_penjamo(pool)
         ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
                                         smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
-        evento = rechazo_de_penjamo()
-        entrada = leer("alva.rechazos", 0, uuid.uuid4().int % 10**9, None, evento.a_json(), [])
-        await Procesador(nombre, reacciones(ajustes)).procesar_lote(pool, [entrada])
-        servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, relay=SimpleNamespace(despertar=lambda: None))
+        servicio = servicio_de(esquema, ajustes)
+        await servicio.procesador.procesar_lote(pool, [rechazo_de_penjamo()])
+        await una_vez(servicio, "resumen_rechazos", resumir_rechazos, ahora=datetime.now(UTC) + timedelta(days=1))
+        servicio.relay = SimpleNamespace(despertar=lambda: None)
         # Un repartidor la toma (con un plazo corto), la envía y "muere" antes de registrar.
         async with pool.acquire() as conn:
             [tomada] = await PostgresNotificaciones(conn).tomar(10, plazo_s=0.2)
@@ -303,18 +324,15 @@ async def test_cada_aviso_llega_por_correo_a_quien_lo_eligio_con_lo_que_debe_dec
         firmado["contactos"] = [*firmado["contactos"], {"nombre": "Dirección", "email": DIRECCION,
                                                         "avisos": ["distintivo_otorgado", "distintivo_por_vencer"]}]
         datos = {**DATOS, "convenio_firmado": firmado}
-        procesador = Procesador(nombre, reacciones(ajustes))
-        for offset, (aviso, modelo) in enumerate(MODELOS.items()):
-            evento = CloudEvent(source="/alva/prueba", type=modelo.tipo, institucion="imss-guanajuato",
-                                data=modelo.model_validate(datos[aviso]).model_dump(mode="json"))
-            await procesador.procesar_lote(pool, [leer("alva.prueba", 0, offset, None, evento.a_json(), [])])
+        servicio = servicio_de(esquema, ajustes)
+        for aviso, modelo in MODELOS.items():
+            await servicio.procesador.procesar_lote(pool, [hecho(modelo.model_validate(datos[aviso]), "imss-guanajuato")])
         # Siete días antes del fin de vigencia del distintivo otorgado (y antes de su vencimiento, que lo cierra):
         # la tarea por tiempo lo encuentra. Se reabre para que cuente como vigente.
         async with pool.acquire() as conn:
             await conn.execute("UPDATE distintivos SET estado = 'vigente'")
-        servicio = SimpleNamespace(pool=pool, ajustes=ajustes, nombre=nombre, procesador=procesador, relay=None)
         fin = date.fromisoformat(DATOS["distintivo_otorgado"]["vigencia"]["fin"])
-        await una_vez(servicio, "por_vencer", partial(avisar_por_vencer, hoy=fin - timedelta(days=7)))
+        await una_vez(servicio, "por_vencer", avisar_por_vencer, ahora=_dia(fin - timedelta(days=7)))
 
         esperados = sum(len(q) for q in QUIENES.values())
         await avisar_y_entregar(esquema, ajustes, None, lambda filas: len(filas) == esperados and terminadas(filas))
@@ -336,11 +354,15 @@ async def test_cada_aviso_llega_por_correo_a_quien_lo_eligio_con_lo_que_debe_dec
         [rechazo] = [m for m in buzon.mensajes if m["X-ALVA-Aviso"] == "rechazo"]
         assert ENLACE not in rechazo.as_string() and OPERACIONES not in rechazo.as_string()
         # El aviso de por vencer sale una vez por umbral: correr la tarea otra vez no crea entregas.
-        await una_vez(servicio, "por_vencer", partial(avisar_por_vencer, hoy=fin - timedelta(days=6)))
+        await una_vez(servicio, "por_vencer", avisar_por_vencer, ahora=_dia(fin - timedelta(days=6)))
         async with pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM entregas") == esperados
     finally:
         buzon.controlador.stop()
+
+
+def _dia(dia: date) -> datetime:
+    return datetime.combine(dia, datetime.min.time(), UTC)
 
 
 def certificado_propio(carpeta) -> tuple[str, str]:
@@ -404,7 +426,7 @@ async def test_cada_convenio_avisa_a_sus_propios_contactos(infra, esquema):
         nombre, pool = esquema
         ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
                                         smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
-        procesador = Procesador(nombre, reacciones(ajustes))
+        servicio = servicio_de(esquema, ajustes)
         base = ConvenioFirmado.model_validate(DATOS["convenio_firmado"]).model_dump(mode="json")
         eventos = []
         for cid, enlace, tecnico in (("PEN-2025", "mujeres2025@penjamo.example", "ti2025@penjamo.example"),
@@ -412,14 +434,12 @@ async def test_cada_convenio_avisa_a_sus_propios_contactos(infra, esquema):
             datos = {**base, "convenio_id": cid, "institucion": {**base["institucion"], "id": "penjamo"},
                      "contactos": [{"nombre": "Enlace", "email": enlace},
                                    {"nombre": "Sistemas", "email": tecnico, "rol": "tecnico"}]}
-            eventos.append(CloudEvent(source="/alva/convenios", type=ConvenioFirmado.tipo, data=datos,
-                                      institucion="penjamo"))
+            eventos.append(hecho(ConvenioFirmado.model_validate(datos), "penjamo"))
         cumplido = {**DATOS["objetivo_cumplido"], "convenio_id": "PEN-2025"}
-        eventos.append(CloudEvent(source="/alva/convenios", type=ObjetivoCumplido.tipo, data=cumplido,
-                                  institucion="penjamo"))
+        eventos.append(hecho(ObjetivoCumplido.model_validate(cumplido), "penjamo"))
         eventos.append(rechazo_de_penjamo())
-        for offset, evento in enumerate(eventos):
-            await procesador.procesar_lote(pool, [leer("alva.prueba", 0, offset, None, evento.a_json(), [])])
+        for evento in eventos:
+            await servicio.procesador.procesar_lote(pool, [evento])
         await avisar_y_entregar(esquema, ajustes, None, lambda filas: len(filas) == 4 and terminadas(filas))
         por_aviso = sorted((m["X-ALVA-Aviso"], m["To"]) for m in buzon.mensajes)
         assert por_aviso == [("convenio_firmado", "mujeres2025@penjamo.example"),

@@ -5,7 +5,7 @@ import json
 import re
 import socket
 from contextlib import AsyncExitStack
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -17,12 +17,14 @@ from alva import escenario
 from esquemas import CONTENT_TYPE
 from plataforma.bd import crear_pool, migrar
 from plataforma.config import Ajustes
-from plataforma.consumo import Procesador
+from esquemas.ingreso import ReporteConvenioFirmado
+from plataforma.consumo import Procesador, Reaccion
 from plataforma.metricas import Metricas
-from plataforma.nube import cabeceras_kafka, leer
+from plataforma.nube import leer
+from plataforma.repositorio import EnPostgres, Repositorio
 from plataforma.operacion import PuertoNoDisponible, puerto_de
 from plataforma.servicio import Servicio
-from plataforma.topicos import Topicos
+from plataforma.topicos import Topicos, topicos_de_institucion
 from tests.conftest import unico
 from tests.servicios import FABRICAS, ajustes_de, arrancar
 
@@ -56,11 +58,36 @@ async def convenios(infra):
         yield await arrancar(pila, "convenios", infra)
 
 
+class SinEstado(EnPostgres, Repositorio):
+    """Un servicio de prueba sin tablas propias."""
+
+
+class SeCaeAlEscribir(SinEstado):
+    """Escribir el lote falla como si PostgreSQL se fuera, si el lote trae un convenio «CAIDA»."""
+
+    caida = False
+
+    async def confirmar(self) -> None:
+        if self.caida:
+            raise ConnectionResetError("PostgreSQL se fue a media transacción")
+        await super().confirmar()
+
+
+def de(institucion: str, reporte: escenario.Reporte) -> escenario.Reporte:
+    """El mismo reporte, enviado por otra institución (la de un tópico de ingreso propio de la prueba)."""
+    evento = reporte.evento.model_copy(update={"institucion": institucion})
+    return escenario.Reporte(f"alva.ingreso.{institucion}", evento)
+
+
+def reaccion(caso) -> dict[str, Reaccion]:
+    return {CONVENIO: Reaccion(ReporteConvenioFirmado, caso)}
+
+
 def servicio_de_prueba(infra, tmp_path, patron: str, reacciones: dict, **extra) -> Servicio:
     """Un servicio propio (su grupo de consumo, su esquema, su tópico): nadie más consume lo que se le envía."""
     ajustes = Ajustes(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, lote_espera_ms=50,
                       periodo_s=0.5, **{"puerto_operacion": 0, **extra})
-    return Servicio("prueba_operacion", patron, reacciones, tmp_path, ajustes)
+    return Servicio("prueba_operacion", patron, reacciones, SinEstado, tmp_path, ajustes)
 
 
 async def test_vivo_listo_y_asyncapi_de_un_servicio_real(convenios):
@@ -121,25 +148,33 @@ async def test_sin_arrancar_ni_postgres_ni_kafka_estan_listos(infra, tmp_path):
     assert "Kafka" in respuesta.json()["revisiones"]["kafka"]["motivo"]
 
 
+async def _cero(http, clave):
+    valores = muestras((await http.get("/metricas")).text)
+    return valores if valores.get(clave) == 0.0 else None
+
+
 async def test_un_evento_procesado_se_cuenta_en_metricas(infra, tmp_path):
-    topico = f"prueba.operacion.{unico('t')}"
+    institucion = unico("t")
+    topico = f"alva.ingreso.{institucion}"
     recibidos = []
 
-    async def registrar(ctx, datos):
+    def registrar(ctx, datos):
         recibidos.append(datos.convenio_id)
 
-    await Topicos(infra.kafka, particiones=1).asegurar({topico})
+    await Topicos(infra.kafka, particiones=1).asegurar(topicos_de_institucion(institucion))
     productor = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
     await productor.start()
     try:
         async with AsyncExitStack() as pila:
-            servicio = servicio_de_prueba(infra, tmp_path, f"^{re.escape(topico)}$", {CONVENIO: registrar})
+            servicio = servicio_de_prueba(infra, tmp_path, f"^{re.escape(topico)}$", reaccion(registrar))
             await servicio.app.start()
             pila.push_async_callback(servicio.app.stop)
 
-            reporte = escenario.convenio(unico("metricas"), date.today())
+            async with servicio.pool.acquire() as conn:  # dada de alta: lo de su ingreso no espera
+                await conn.execute("INSERT INTO instituciones VALUES ($1)", institucion)
+            reporte = de(institucion, escenario.convenio(unico("metricas"), date.today()))
             await productor.send_and_wait(topico, reporte.evento.a_json(), key=reporte.evento.llave,
-                                          headers=cabeceras_kafka(reporte.evento))
+                                          headers=[("content-type", CONTENT_TYPE.encode())])
             async with cliente(servicio) as http:
                 async def contado():
                     texto = (await http.get("/metricas")).text
@@ -148,37 +183,42 @@ async def test_un_evento_procesado_se_cuenta_en_metricas(infra, tmp_path):
                     return muestras(texto) if muestras(texto).get(clave) == 1.0 else None
 
                 valores = await esperar(contado)
+                clave = ("alva_outbox_pendientes", frozenset({("servicio", "prueba_operacion")}))
+                vacio = await esperar(lambda: _cero(http, clave))  # el relay publicó el desenlace para la institución
     finally:
         await productor.stop()
         admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
         await admin.start()
         try:
-            await admin.delete_topics([topico])
+            await admin.delete_topics(topicos_de_institucion(institucion))
         finally:
             await admin.close()
 
     assert recibidos == [reporte.evento.data["convenio_id"]]
     recibidas = {dict(e)["handler"]: v for (n, e), v in valores.items() if n == "faststream_received_messages_total"}
     assert recibidas == {topico: 1.0}  # la métrica propia de FastStream, por tópico
-    assert valores[("alva_outbox_pendientes", frozenset({("servicio", "prueba_operacion")}))] == 0.0
+    assert vacio[clave] == 0.0
 
 
 async def test_se_cuenta_solo_lo_que_confirma_su_transaccion(infra, tmp_path):
     esquema = "prueba_operacion_lote"
 
-    async def reaccion(ctx, datos):
-        if "CAIDA" in datos.convenio_id:
-            raise ConnectionResetError("PostgreSQL se fue a media transacción")
+    def registrar(ctx, datos):
+        SeCaeAlEscribir.caida = SeCaeAlEscribir.caida or "CAIDA" in datos.convenio_id
 
     pool = await crear_pool(infra.postgres_dsn, esquema, maximo=2)
     try:
         await migrar(pool, esquema, tmp_path)
         metricas = Metricas(esquema)
-        procesador = Procesador(esquema, {CONVENIO: reaccion}, metricas=metricas)
+        procesador = Procesador(esquema, reaccion(registrar), SeCaeAlEscribir, metricas=metricas)
+        offsets, institucion = iter(range(10**6)), unico("lote")
+        async with pool.acquire() as conn:
+            await conn.execute("INSERT INTO instituciones VALUES ($1)", institucion)
 
         def entrada(r, valor: bytes | None = None):
-            return leer("prueba.operacion", 0, 0, r.evento.llave, valor or r.evento.a_json(),
-                        [("content-type", CONTENT_TYPE.encode())])
+            r = de(institucion, r)
+            return leer(f"alva.ingreso.{institucion}", 0, next(offsets), datetime.now(UTC), r.evento.llave,
+                        valor or r.evento.a_json(), [("content-type", CONTENT_TYPE.encode())])
 
         def valor(nombre, **etiquetas):
             return metricas.registro.get_sample_value(nombre, {"servicio": esquema, **etiquetas}) or 0
@@ -195,6 +235,7 @@ async def test_se_cuenta_solo_lo_que_confirma_su_transaccion(infra, tmp_path):
         otro, caida = (escenario.convenio(unico(p), date.today()) for p in ("otro", "CAIDA"))
         with pytest.raises(ConnectionResetError):
             await procesador.procesar_lote(pool, [entrada(otro), entrada(caida)])
+        SeCaeAlEscribir.caida = False
         assert valor("alva_eventos_procesados_total", tipo=CONVENIO) == 1  # el lote se deshizo: no cuenta
 
         await metricas.medir_outbox(pool, plazo_s=2)

@@ -1,4 +1,5 @@
-"""El outbox entrega lo confirmado, aunque el relay se detenga y vuelva, y nunca lo deshecho."""
+"""El outbox entrega lo confirmado aunque el relay se detenga y vuelva, nunca lo deshecho, nunca dos veces lo que Kafka
+ya aceptó, y aparta lo que Kafka no aceptará sin detener lo que viene detrás."""
 
 import asyncio
 from pathlib import Path
@@ -8,20 +9,19 @@ from aiokafka import AIOKafkaConsumer
 
 from plataforma import outbox
 from plataforma.bd import crear_pool, migrar
-from plataforma.outbox import Mensaje, Relay, crear_productor
+from plataforma.nube import LIMITE_BYTES, Mensaje
+from plataforma.outbox import Relay, crear_productor
 from plataforma.topicos import Topicos
 from tests.conftest import unico
 
 pytestmark = pytest.mark.integration
 
-ESQUEMA = "prueba_outbox"
 
-
-async def _encolar(pool, *valores: bytes, topico: str, confirmar: bool = True) -> None:
+async def _encolar(pool, esquema: str, *valores: bytes, topico: str, confirmar: bool = True) -> None:
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        await outbox.encolar(conn, ESQUEMA, [Mensaje(topico, b"penjamo", v) for v in valores])
+        await outbox.encolar(conn, esquema, [Mensaje(topico, b"penjamo", v) for v in valores])
         await (tx.commit() if confirmar else tx.rollback())
 
 
@@ -40,24 +40,39 @@ async def _leer(infra, topico: str, cuantos: int, plazo_s: float = 30) -> list[b
     return vistos
 
 
-async def _relay(infra, pool) -> tuple[Relay, asyncio.Task]:
-    productor = crear_productor(infra.kafka, "prueba-relay")
+async def _relay(infra, pool, esquema: str) -> tuple[Relay, asyncio.Task]:
+    productor = crear_productor({"bootstrap_servers": infra.kafka}, "prueba-relay")
     await productor.start()
-    relay = Relay(pool, ESQUEMA, productor, sondeo_s=0.2)
+    relay = Relay(pool, esquema, productor, sondeo_s=0.2)
     return relay, asyncio.create_task(relay.correr())
 
 
 async def _parar(relay: Relay, tarea: asyncio.Task) -> None:
-    tarea.cancel()
-    await asyncio.gather(tarea, return_exceptions=True)
+    """Como al detener un servicio: el relay termina el lote en curso y vuelve."""
+    relay.detener()
+    await asyncio.wait_for(tarea, 30)
     await relay.productor.stop()
 
 
+async def _vacio(pool, plazo_s: float = 30) -> None:
+    limite = asyncio.get_running_loop().time() + plazo_s
+    while True:
+        async with pool.acquire() as conn:
+            if not await conn.fetchval("SELECT count(*) FROM outbox"):
+                return
+        if asyncio.get_running_loop().time() > limite:
+            raise TimeoutError("el outbox no se vació")
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture
-async def pool(infra):
-    p = await crear_pool(infra.postgres_dsn, ESQUEMA, maximo=6)
-    await migrar(p, ESQUEMA, Path("/nonexistent"))
-    yield p
+async def esquema(infra):
+    nombre = f"prueba_outbox_{unico('o').replace('-', '_')}"
+    p = await crear_pool(infra.postgres_dsn, nombre, maximo=6)
+    await migrar(p, nombre, Path("/nonexistent"))
+    yield nombre, p
+    async with p.acquire() as conn:
+        await conn.execute(f'DROP SCHEMA "{nombre}" CASCADE')
     await p.close()
 
 
@@ -68,36 +83,73 @@ async def topico(infra):
     return nombre
 
 
-async def test_el_relay_entrega_lo_confirmado_tras_reiniciarse(infra, pool, topico):
+async def test_el_relay_entrega_lo_confirmado_tras_reiniciarse(infra, esquema, topico):
+    nombre, pool = esquema
     # Con el relay en marcha, lo confirmado sale.
-    relay, tarea = await _relay(infra, pool)
-    await _encolar(pool, b"antes", topico=topico)
+    relay, tarea = await _relay(infra, pool, nombre)
+    await _encolar(pool, nombre, b"antes", topico=topico)
     assert await _leer(infra, topico, 1) == [b"antes"]
+    await _vacio(pool)
     await _parar(relay, tarea)
 
     # Sin relay: una transacción confirma y otra se deshace.
-    await _encolar(pool, b"durante-1", b"durante-2", topico=topico)
-    await _encolar(pool, b"deshecho", topico=topico, confirmar=False)
+    await _encolar(pool, nombre, b"durante-1", b"durante-2", topico=topico)
+    await _encolar(pool, nombre, b"deshecho", topico=topico, confirmar=False)
 
-    # Un relay nuevo entrega lo confirmado, en orden, y nada de lo deshecho.
-    relay, tarea = await _relay(infra, pool)
-    await _encolar(pool, b"despues", topico=topico)
+    # Un relay nuevo entrega lo confirmado, en orden, y nada de lo deshecho ni nada dos veces.
+    relay, tarea = await _relay(infra, pool, nombre)
+    await _encolar(pool, nombre, b"despues", topico=topico)
     vistos = await _leer(infra, topico, 4)
+    await _vacio(pool)
     await _parar(relay, tarea)
     assert vistos == [b"antes", b"durante-1", b"durante-2", b"despues"]
-    async with pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE topico = $1", topico) == 0
 
 
-async def test_solo_un_relay_publica_a_la_vez(infra, pool, topico):
-    uno, tarea_uno = await _relay(infra, pool)
-    otro, tarea_otro = await _relay(infra, pool)
+async def test_detenerlo_en_pleno_envio_termina_el_lote_y_no_reenvia(infra, esquema, topico):
+    nombre, pool = esquema
+    esperados = [f"m{i}".encode() for i in range(300)]
+    await _encolar(pool, nombre, *esperados, topico=topico)
+    relay, tarea = await _relay(infra, pool, nombre)
+    while relay.publicados == 0 and not tarea.done():  # ya publica: lo detenemos en pleno lote
+        await asyncio.sleep(0)
+    await _parar(relay, tarea)
+    relay, tarea = await _relay(infra, pool, nombre)
+    await _vacio(pool)
+    await _parar(relay, tarea)
+    assert await _leer(infra, topico, len(esperados) + 1, plazo_s=5) == esperados
+
+
+async def test_solo_un_relay_publica_a_la_vez(infra, esquema, topico):
+    nombre, pool = esquema
+    uno, tarea_uno = await _relay(infra, pool, nombre)
+    otro, tarea_otro = await _relay(infra, pool, nombre)
     esperados = [f"m{i}".encode() for i in range(20)]
     for valor in esperados:
-        await _encolar(pool, valor, topico=topico)
+        await _encolar(pool, nombre, valor, topico=topico)
     vistos = await _leer(infra, topico, 20)
+    await _vacio(pool)
     await _parar(uno, tarea_uno)
     await _parar(otro, tarea_otro)
     # Todo llegó una vez y en orden: un relay tenía el candado consultivo, el otro esperaba de reserva.
     assert vistos == esperados
     assert sorted([uno.publicados, otro.publicados]) == [0, 20]
+
+
+async def test_lo_que_kafka_no_aceptara_se_aparta_y_lo_demas_sigue(infra, esquema, topico):
+    nombre, pool = esquema
+    relay, tarea = await _relay(infra, pool, nombre)
+    try:
+        await _encolar(pool, nombre, b"uno", b"x" * (LIMITE_BYTES + 100_000), b"dos", topico=topico)
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.no-existe", b"k", b"huerfano"),
+                                                Mensaje(topico, b"k", b"tres")])
+        assert await _leer(infra, topico, 3) == [b"uno", b"dos", b"tres"]
+        await _vacio(pool)
+    finally:
+        await _parar(relay, tarea)
+    async with pool.acquire() as conn:
+        apartados = {f["topico"]: f["error"] for f in await conn.fetch("SELECT topico, error FROM outbox_apartados")}
+    assert "no existe" in apartados["alva.pruebas.no-existe"]
+    assert "bytes" in apartados[topico]
+    # Nada se reintenta en bucle: el relay siguió, sin volver a publicar lo que Kafka ya había aceptado.
+    assert relay.publicados == 3

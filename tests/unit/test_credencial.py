@@ -69,7 +69,7 @@ def test_ida_y_vuelta_con_todo_en_orden(emisor):
     c = informe.credencial
     assert c["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert c["validFrom"] == "2025-01-15T00:00:00Z" and c["validUntil"] == "2026-01-14T23:59:59Z"
-    assert c["credentialSubject"]["achievement"]["id"] == "https://prodheg.example/programas/ALVA"
+    assert c["credentialSubject"]["achievement"]["id"] == "https://prodheg.example/perfil/programas/ALVA"
     assert c["credentialStatus"]["statusListIndex"] == "42"
     assert (c["iss"], c["sub"], c["jti"]) == (
         "https://prodheg.example/perfil", "urn:alva:institucion:imss-guanajuato", c["id"])

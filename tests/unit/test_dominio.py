@@ -4,15 +4,17 @@ from datetime import date
 
 import pytest
 
-from servicios.capacitacion.dominio import ConvenioConocido, huella, id_constancia
 from esquemas.comun import Indicador
+from servicios.capacitacion.dominio import ConvenioConocido, id_constancia
+from servicios.comun import Cuenta, huella, normal
 from servicios.convenios.dominio import (
     INDICADORES,
     Actividad,
     EvidenciaAprobada,
-    Objetivo,
+    Objetivo as ObjetivoDelConvenio,
     Sesion,
     aporte,
+    cambio,
     problema_de_modificacion,
 )
 from servicios.distintivos.dominio import sumar_meses, vigencia
@@ -38,6 +40,10 @@ APORTES = {
     "mecanismo_cooperacion": {PROTOCOLO: [("evidencia:E1", 1)]},
     "difusion_servicios": {PROTOCOLO: [("evidencia:E1", 1)]},
 }
+
+
+def Objetivo(*args, **kw) -> ObjetivoDelConvenio:  # noqa: N802 - los objetivos de un convenio de prueba
+    return ObjetivoDelConvenio("C1", *args, **kw)
 
 
 def test_cada_indicador_del_esquema_tiene_su_medida():
@@ -92,3 +98,20 @@ def test_la_vigencia_no_pasa_del_convenio():
     assert vigencia(date(2025, 5, 1), 12, date(2027, 1, 1)) == (date(2025, 5, 1), date(2026, 5, 1))
     assert vigencia(date(2025, 5, 1), 12, date(2025, 12, 31))[1] == date(2025, 12, 31)
     assert sumar_meses(date(2024, 1, 31), 1) == date(2024, 2, 29)
+
+
+def test_el_avance_se_lleva_por_diferencias_sin_recorrer_la_historia():
+    # Personas distintas: emp-2 asiste a dos sesiones y cuenta una vez; corregir y cancelar sólo mueve la diferencia.
+    personas, horas, cuenta = Objetivo("p", "personas_capacitadas", 10), Objetivo("h", "horas_capacitacion", 10), Cuenta()
+    s2 = Sesion("S2", "Protocolo Alba", "presencial", date(2025, 5, 1), 3, ("emp-2", "emp-3"))
+    assert cambio(personas, None, SESION, cuenta) == 2
+    assert cambio(personas, None, s2, cuenta) == 1
+    assert cuenta.referencias["persona:emp-2"] == {"p": 2}
+    corregida = Sesion("S2", "Protocolo Alba", "presencial", date(2025, 5, 1), 4, ("emp-2", "emp-4", "emp-5"))
+    assert cambio(personas, s2, corregida, cuenta) == 1  # sale emp-3, entran emp-4 y emp-5
+    assert cambio(personas, SESION, None, cuenta) == -1  # cancelar S1: emp-2 sigue en S2; emp-1 ya no cuenta
+    assert cambio(horas, s2, corregida, Cuenta()) == 1  # horas: 3 → 4
+
+
+def test_los_temas_se_comparan_sin_acentos_ni_mayusculas_en_un_solo_lugar():
+    assert normal("  Prevención   del ACOSO ") == normal("prevencion del acoso") == "prevencion del acoso"

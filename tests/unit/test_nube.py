@@ -1,37 +1,82 @@
-"""Leer un registro de Kafka nunca lanza: lo ilegible vuelve con un error que se puede explicar."""
+"""Leer un registro de Kafka nunca lanza y tiene límites: lo ilegible vuelve con un error que se puede explicar."""
+
+import json
+from datetime import UTC, datetime
 
 import pytest
 
 from esquemas import CONTENT_TYPE, CloudEvent
-from plataforma.nube import leer
+from plataforma.nube import LIMITE_BYTES, PROFUNDIDAD_MAX, leer
 
 pytestmark = pytest.mark.unit
 
 CABECERAS = [("content-type", CONTENT_TYPE.encode())]
+MARCA = datetime(2026, 11, 20, 12, tzinfo=UTC)
+BUENO = {"specversion": "1.0", "id": "r-1", "source": "/s", "type": "mx.alva.ingreso.sesion.completada.v1",
+         "institucion": "penjamo", "data": {"a": 1}}
 
 
-def test_un_cloudevent_valido_se_lee():
-    evento = CloudEvent(source="/s", type="mx.alva.ingreso.sesion.completada.v1", data={"a": 1},
-                        institucion="penjamo")
-    entrada = leer("alva.ingreso.penjamo", 0, 7, b"penjamo", evento.a_json(), CABECERAS)
-    assert entrada.error is None
-    assert entrada.evento.id == evento.id
-    assert entrada.clave_inbox == str(evento.id)
+def entrada(valor: bytes, cabeceras=CABECERAS, offset: int = 9):
+    return leer("alva.ingreso.penjamo", 1, offset, MARCA, b"penjamo", valor, cabeceras)
 
 
-def test_lo_que_no_es_json_se_explica():
-    entrada = leer("alva.ingreso.penjamo", 1, 9, None, b"\xff{no es json", CABECERAS)
-    assert entrada.evento is None
-    assert entrada.error.codigo == "json_invalido"
-    assert entrada.clave_inbox == "alva.ingreso.penjamo:1:9"
+def test_un_cloudevent_valido_se_lee_y_su_llave_de_idempotencia_es_de_su_institucion():
+    e = entrada(json.dumps(BUENO).encode())
+    assert e.error is None and e.evento.id == "r-1" and e.marca == MARCA
+    assert e.clave_inbox == "penjamo/r-1"  # otra institución con el mismo id no choca con ésta
 
 
-def test_un_json_que_no_es_cloudevent_nombra_el_campo():
-    entrada = leer("alva.ingreso.penjamo", 0, 1, None, b'{"specversion": "1.0", "type": "x", "data": {}}', [])
-    assert entrada.error.codigo == "sobre_invalido"
-    assert entrada.error.campo in {"id", "source", "institucion"} or "source" in entrada.error.motivo
+@pytest.mark.parametrize("falta", ["id", "source", "specversion", "type"])
+def test_falta_un_atributo_obligatorio_de_cloudevents(falta):
+    e = entrada(json.dumps({k: v for k, v in BUENO.items() if k != falta}).encode())
+    assert e.error.codigo == "sobre_invalido" and e.error.campo == falta
+    assert "obligatorio" in e.error.motivo
+
+
+HOSTILES = {
+    "no es UTF-8": (b"\xff{no es json", "texto_invalido"),
+    "no es JSON": (b"{esto no", "json_invalido"),
+    "vacio": (b"", "json_invalido"),
+    "no es un objeto": (b"[1, 2, 3]", "sobre_invalido"),
+    "sustituto suelto": (json.dumps({**BUENO, "data": {"x": "A"}}).replace('"A"', '"x\\udc80y"').encode(), "texto_invalido"),
+    "nulo en un texto": (json.dumps({**BUENO, "source": "a\u0000b"}).encode(), "texto_invalido"),
+    "anidado en data": (json.dumps({**BUENO, "data": {"x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}).encode(),
+                        "profundidad_excesiva"),
+    "200 KB de corchetes": (b"[" * 100_000 + b"]" * 100_000, "profundidad_excesiva"),
+    "extension objeto": (json.dumps({**BUENO, "extra": {"a": {"b": 1}}}).encode(), "sobre_invalido"),
+    "demasiado grande": (b'{"a": "' + b"x" * LIMITE_BYTES + b'"}', "demasiado_grande"),
+    "specversion ajena": (json.dumps({**BUENO, "specversion": "0.3"}).encode(), "sobre_invalido"),
+    "id enorme": (json.dumps({**BUENO, "id": "x" * 5000}).encode(), "sobre_invalido"),
+}
+
+
+@pytest.mark.parametrize("nombre", sorted(HOSTILES))
+def test_lo_hostil_vuelve_con_su_codigo_y_nunca_lanza(nombre):
+    valor, codigo = HOSTILES[nombre]
+    e = entrada(valor)
+    assert e.evento is None and e.error.codigo == codigo, e.error
+    assert e.clave_inbox == "alva.ingreso.penjamo:1@9"
+
+
+def test_la_profundidad_permitida_alcanza_para_un_reporte_real():
+    anidado: object = 1
+    for _ in range(PROFUNDIDAD_MAX - 2):
+        anidado = [anidado]
+    assert entrada(json.dumps({**BUENO, "data": {"x": anidado}}).encode()).error is None
 
 
 def test_un_content_type_ajeno_se_rechaza():
-    entrada = leer("alva.ingreso.penjamo", 0, 1, None, b"<xml/>", [("content-type", b"application/xml")])
-    assert entrada.error.codigo == "content_type_no_soportado"
+    assert entrada(b"<xml/>", [("content-type", b"application/xml")]).error.codigo == "content_type_no_soportado"
+
+
+def test_fuera_de_un_ingreso_lo_que_no_le_toca_ni_se_decodifica():
+    cabeceras = [("content-type", CONTENT_TYPE.encode()), ("alva-tipo", b"mx.alva.capacitacion.constancia.emitida.v1")]
+    ajena = leer("alva.capacitacion", 0, 1, MARCA, b"x", b"{roto", cabeceras, utiles=frozenset({"otro"}))
+    assert ajena.omitida and ajena.error is None
+    # En un ingreso nadie confía en la cabecera: se lee siempre.
+    assert not leer("alva.ingreso.penjamo", 0, 1, MARCA, b"x", b"{roto", cabeceras, utiles=frozenset()).omitida
+
+
+def test_el_sobre_no_se_inventa_un_id():
+    with pytest.raises(ValueError):
+        CloudEvent(source="/s", type="t", data={}, institucion="penjamo")
