@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
@@ -16,6 +17,8 @@ from plataforma.permisos import Permiso
 PLAZO_S = 15.0
 ITERACIONES_SCRAM = 8192
 TIEMPO_DEL_BROKER = {"message.timestamp.type": "LogAppendTime"}
+log = logging.getLogger("alva.provision")
+log.addHandler(logging.NullHandler())  # librdkafka informa aquí; los errores que importan llegan como ErrorProvision
 _RECURSOS = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
 _PATRONES = {"literal": ResourcePatternType.LITERAL, "prefixed": ResourcePatternType.PREFIXED}
 
@@ -53,7 +56,7 @@ class AdminKafka:
 
     def __init__(self, conexion: ConexionKafka) -> None:
         self.cliente = AdminClient({**conexion.librdkafka(), "client.id": "alva-provision"},
-                                   logger=logging.getLogger("alva.provision"))
+                                   logger=log)
 
     def topicos(self) -> set[str]:
         try:
@@ -124,3 +127,20 @@ class AdminKafka:
                                   AclOperation.ANY, AclPermissionType.ANY)
         futuros = self.cliente.delete_acls([filtro], request_timeout=PLAZO_S)
         return sum(len(_esperar(f, f"borrar las ACLs de {principal}") or []) for f in futuros.values())
+
+
+def esperar_credencial(conexion: ConexionKafka, topico: str, plazo_s: float = PLAZO_S) -> None:
+    """Espera a que el broker acepte la credencial de `conexion` y le deje ver `topico`: tras crear un usuario,
+    una clave o una ACL, el broker tarda unos milisegundos en aplicarlos."""
+    limite, motivo = time.monotonic() + plazo_s, "sin respuesta"
+    while time.monotonic() < limite:
+        cliente = AdminClient({**conexion.librdkafka(), "client.id": "alva-provision"}, logger=log)
+        try:
+            error = cliente.list_topics(topico, timeout=2).topics[topico].error
+            if error is None:
+                return
+            motivo = error.str()
+        except KafkaException as e:
+            motivo = e.args[0].str()
+        time.sleep(0.1)
+    raise ErrorProvision(f"el broker no acepta aún a {conexion.usuario} en {topico} ({motivo})")

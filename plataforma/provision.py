@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infra.tls import escribir_secreto
-from plataforma.admin_kafka import AdminKafka, ErrorProvision
+from plataforma.admin_kafka import AdminKafka, ErrorProvision, esperar_credencial
 from plataforma.kafka import ConexionKafka
-from plataforma.permisos import (OPERADOR, SERVICIOS, TOPICOS_PLATAFORMA, exigir_id, permisos_institucion,
-                                 permisos_operador, permisos_servicio, principal_institucion, principal_servicio,
-                                 topicos_institucion)
+from plataforma.permisos import (CANONICOS, OPERADOR, SERVICIOS, TOPICO_REENVIOS, TOPICOS_PLATAFORMA, exigir_id,
+                                 permisos_institucion, permisos_operador, permisos_servicio, principal_institucion,
+                                 principal_servicio, topicos_institucion)
 
 __all__ = ["Credenciales", "ErrorProvision", "InstitucionDesconocida", "Preparacion", "Revocacion",
            "alta_institucion", "preparar", "revocar", "rotar"]
@@ -129,9 +129,12 @@ def preparar(admin: ConexionKafka, *, otorgantes: list[str], particiones: int = 
     cliente = dataclasses.replace(admin, bootstrap=bootstrap_clientes or admin.bootstrap)
     topicos, usuarios, permisos = k.topicos(), k.usuarios(), k.permisos()
     hecho.topicos = _asegurar_topicos(k, topicos, list(TOPICOS_PLATAFORMA), particiones, replicacion)
-    for usuario in [*map(principal_servicio, SERVICIOS), OPERADOR]:
+    ultima = None  # la última credencial creada: cuando el broker la acepta, ya aplicó las anteriores
+    propios = {**{principal_servicio(s): t for s, t in CANONICOS.items()}, OPERADOR: TOPICO_REENVIOS}
+    for usuario, topico in propios.items():
         if (clave := _asegurar_principal(k, usuarios, usuario, carpeta_credenciales, cliente)) is not None:
             hecho.principales.append(usuario)
+            ultima = (dataclasses.replace(admin, usuario=usuario, clave=clave), topico)
             if carpeta_credenciales is None:
                 hecho.claves[usuario] = clave
     matriz = [p for s in SERVICIOS for p in permisos_servicio(s)] + permisos_operador(otorgantes)
@@ -144,6 +147,10 @@ def preparar(admin: ConexionKafka, *, otorgantes: list[str], particiones: int = 
         hecho.acls += alta.acls
         if alta.credenciales.estado == "creada":
             hecho.principales.append(alta.credenciales.usuario)
+            ultima = (dataclasses.replace(admin, usuario=alta.credenciales.usuario, clave=alta.credenciales.clave),
+                      alta.credenciales.topicos[0])
+    if ultima is not None:
+        esperar_credencial(*ultima)
     return hecho
 
 
@@ -186,6 +193,9 @@ def alta_institucion(admin: ConexionKafka, institucion: str, *, particiones: int
     cliente = dataclasses.replace(admin, bootstrap=bootstrap_clientes or admin.bootstrap)
     alta = _alta(k, (k.topicos(), k.usuarios(), k.permisos()), institucion, particiones, replicacion,
                  carpeta_credenciales, cliente)
+    if alta.credenciales.clave is not None:
+        esperar_credencial(dataclasses.replace(admin, usuario=alta.credenciales.usuario, clave=alta.credenciales.clave),
+                           alta.credenciales.topicos[0])
     if al_dar_de_alta is not None:
         al_dar_de_alta(alta.credenciales)
     return alta.credenciales
@@ -202,6 +212,7 @@ def rotar(admin: ConexionKafka, institucion: str, *, carpeta_credenciales: Path 
         cliente = dataclasses.replace(admin, bootstrap=bootstrap_clientes or admin.bootstrap)
         archivos = _guardar(carpeta_credenciales, dataclasses.replace(cliente, usuario=usuario, clave=clave))
     k.poner_clave(usuario, clave)
+    esperar_credencial(dataclasses.replace(admin, usuario=usuario, clave=clave), topicos_institucion(institucion)[0])
     return Credenciales(institucion, usuario, clave, "rotada", topicos_institucion(institucion), archivos)
 
 
