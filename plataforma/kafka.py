@@ -14,6 +14,8 @@ from infra.comun import carpeta_datos, puertos
 HOST_EMBEBIDO = "127.0.0.1"
 PROTOCOLOS_TLS = ("SSL", "SASL_SSL")
 PROTOCOLOS_SASL = ("SASL_PLAINTEXT", "SASL_SSL")
+VARIABLES = ("ALVA_KAFKA_PROTOCOLO", "ALVA_KAFKA_MECANISMO", "ALVA_KAFKA_USUARIO", "ALVA_KAFKA_CLAVE",
+             "ALVA_KAFKA_CLAVE_ARCHIVO", "ALVA_KAFKA_CA")
 
 
 class SinCredenciales(RuntimeError):
@@ -131,8 +133,7 @@ def conexion_desde_entorno(principal_por_omision: str) -> ConexionKafka:
     Con sólo KAFKA_BOOTSTRAP_SERVERS (un Kafka propio sin seguridad) el protocolo es PLAINTEXT."""
     env = os.environ
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS") or env.get("ALVA_KAFKA_BOOTSTRAP_SERVERS")
-    dados = {n: env.get(f"ALVA_KAFKA_{n}") for n in ("PROTOCOLO", "MECANISMO", "USUARIO", "CLAVE", "CLAVE_ARCHIVO",
-                                                       "CA")}
+    dados = {n.removeprefix("ALVA_KAFKA_"): env.get(n) for n in VARIABLES}
     if not any(dados.values()) and bootstrap in (None, "", bootstrap_embebido()):
         return conexion_embebida(principal_por_omision)
     bootstrap = bootstrap or bootstrap_embebido()
