@@ -23,7 +23,8 @@ Json = Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")]
 
 _QUE_ES = {".properties": "para kcat -F (librdkafka)", ".aiokafka.json": "ajustes de aiokafka"}
 
-credenciales = typer.Typer(help="Rotar o revocar la clave de una institución en Kafka.", no_args_is_help=True)
+credenciales = typer.Typer(help="Rotar o revocar la clave de una institución en Kafka; preparar un Kafka propio.",
+                           no_args_is_help=True)
 
 
 def _id_valido(institucion: str) -> str:
@@ -95,3 +96,19 @@ def revocar(institucion: Institucion, carpeta: Carpeta = None, como_json: Json =
         return
     consola.print(f"[green]✔[/] {r.usuario} revocada: {'usuario borrado, ' if r.usuario_borrado else ''}"
                   f"{r.acls_borradas} permiso(s) retirados; sus tópicos se conservan.")
+
+
+@credenciales.command("preparar")
+def preparar(carpeta: Carpeta = None, bootstrap: Bootstrap = None,
+             otorgante: Annotated[list[str], typer.Option(help="Otorgante cuyo ingreso se crea (repetible); por "
+                                                          "omisión, los de ALVA_OTORGANTES.")] = [],  # noqa: B006
+             particiones: Annotated[int, typer.Option(envvar="ALVA_PARTICIONES")] = 3,
+             replicacion: Annotated[int, typer.Option(envvar="ALVA_REPLICACION")] = 1) -> None:
+    """Deja lista la plataforma en un Kafka propio: tópicos, usuarios de servicios y operador, ACLs y el alta de
+    cada otorgante. Lo que ya existe se respeta; el entorno embebido lo hace solo al arrancar."""
+    from infra.kafka import otorgantes
+
+    hecho = _como_admin(lambda admin: provision.preparar(
+        admin, otorgantes=otorgante or otorgantes(), particiones=particiones, replicacion=replicacion,
+        carpeta_credenciales=carpeta or carpeta_principales(), bootstrap_clientes=bootstrap))
+    consola.print(f"[green]✔[/] {hecho or 'nada nuevo: todo estaba'}; claves en {carpeta or carpeta_principales()}")

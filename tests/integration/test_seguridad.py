@@ -3,7 +3,9 @@
 import dataclasses
 import json
 import logging
+import pathlib
 import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -209,6 +211,32 @@ def test_dar_de_alta_otra_vez_no_cambia_la_clave(infra_segura, alta, tmp_path):
     assert cred.estado == "creada" and otra_vez.estado == "ya existe" and otra_vez.clave is None
     assert llamadas == [otra_vez]
     assert conectar(conexion.librdkafka()) is None
+
+
+def alva(*argumentos: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alva", *argumentos], capture_output=True, text=True, timeout=120)
+
+
+def test_alva_alta_muestra_la_clave_una_vez_y_credenciales_rota_y_revoca(infra_segura, tmp_path):
+    institucion, carpeta = unico("abasolo"), ["--carpeta", str(tmp_path)]
+
+    alta = alva("alta", institucion, *carpeta, "--json")
+    otra_vez = alva("alta", institucion, *carpeta)
+    rotada = alva("credenciales", "rotar", institucion, *carpeta, "--json")
+    revocada = alva("credenciales", "revocar", institucion, *carpeta)
+    de_nuevo = alva("credenciales", "revocar", institucion, *carpeta)
+
+    assert alta.returncode == 0, alta.stderr
+    creada = json.loads(alta.stdout)
+    assert creada["estado"] == "creada" and creada["clave"] and creada["usuario"] == f"institucion-{institucion}"
+    assert {pathlib.Path(a).name for a in creada["archivos"]} == {
+        f"institucion-{institucion}.json", f"institucion-{institucion}.properties",
+        f"institucion-{institucion}.aiokafka.json"}
+    assert otra_vez.returncode == 0 and "ya existe" in otra_vez.stdout and creada["clave"] not in otra_vez.stdout
+    assert rotada.returncode == 0 and json.loads(rotada.stdout)["clave"] != creada["clave"]
+    assert revocada.returncode == 0 and "revocada" in revocada.stdout
+    assert de_nuevo.returncode == 1 and "nada que revocar" in de_nuevo.stderr
+    assert alva("alta", "Abasolo Gto").returncode == 2
 
 
 # ---------- aprovisionamiento ----------
