@@ -10,6 +10,7 @@ import shutil
 import sys
 
 from infra import tls
+from infra.comun import escribir_secreto
 from infra.kafka import (ADMIN, CONTROLADOR, MECANISMO, RutasKafka, clave_de, id_cluster, otorgantes, propiedades,
                          scram_inicial)
 
@@ -57,10 +58,10 @@ def secretos(kafka: pathlib.Path = SECRETOS_KAFKA, alva: pathlib.Path = CREDENCI
     r = RutasKafka(kafka)
     tls.asegurar(r.carpeta_tls, dns=("kafka", "localhost"), ips=("127.0.0.1",))
     clave_admin = clave_de(r.principal(ADMIN), ADMIN)
-    tls.escribir_secreto(r.propiedades, propiedades_compose(r, clave_admin, clave_de(r.principal(CONTROLADOR),
+    escribir_secreto(r.propiedades, propiedades_compose(r, clave_admin, clave_de(r.principal(CONTROLADOR),
                                                                                      CONTROLADOR)))
-    tls.escribir_secreto(r.carpeta / "arrancar.sh", _arrancar_sh(r, clave_admin))
-    tls.escribir_secreto(r.carpeta / "cliente-admin.properties", _cliente_admin(r, clave_admin))
+    escribir_secreto(r.carpeta / "arrancar.sh", _arrancar_sh(r, clave_admin))
+    escribir_secreto(r.carpeta / "cliente-admin.properties", _cliente_admin(r, clave_admin))
     (alva / "principales").mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copyfile(r.tls.ca, alva / "ca.pem")
     os.chmod(alva / "ca.pem", 0o644)

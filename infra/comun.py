@@ -1,4 +1,4 @@
-"""Lo que comparten los componentes del entorno embebido: carpeta de datos, puertos, procesos, esperas y errores."""
+"""Lo común del entorno embebido: carpeta de datos, puertos, procesos, esperas, errores y archivos secretos."""
 
 from __future__ import annotations
 
@@ -176,3 +176,15 @@ def cerrojo():
     with open(carpeta_datos() / ".cerrojo", "w") as archivo:
         fcntl.flock(archivo, fcntl.LOCK_EX)
         yield
+
+
+def escribir_secreto(ruta: pathlib.Path, contenido: bytes | str) -> None:
+    """Escribe un archivo legible sólo por su dueño (0600), sin que exista un instante con otros permisos."""
+    ruta.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    datos = contenido.encode() if isinstance(contenido, str) else contenido
+    temporal = ruta.with_name(f".{ruta.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as archivo:
+        archivo.write(datos)
+    os.chmod(temporal, 0o600)
+    temporal.replace(ruta)

@@ -15,10 +15,13 @@ import ssl
 import struct
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
-from infra import tls
-from infra.comun import (HOST, RAIZ, Componente, ErrorEntorno, carpeta_datos, ejecutar, esperar, exigir_libre,
-                         lanzar, pid_vivo, puertos, ya_corre)
+from infra.comun import (HOST, RAIZ, Componente, ErrorEntorno, carpeta_datos, ejecutar, escribir_secreto, esperar,
+                         exigir_libre, lanzar, pid_vivo, puertos, ya_corre)
+
+if TYPE_CHECKING:
+    from infra.tls import RutasTLS
 
 POM = RAIZ / "infra" / "kafka" / "pom.xml"
 LOG4J = RAIZ / "infra" / "kafka" / "log4j2.properties"
@@ -42,8 +45,14 @@ class RutasKafka:
         return self.carpeta / "tls"
 
     @property
-    def tls(self) -> tls.RutasTLS:
-        return tls.RutasTLS.en(self.carpeta_tls)
+    def ca(self) -> pathlib.Path:
+        return self.carpeta_tls / "ca.pem"
+
+    @property
+    def tls(self) -> RutasTLS:
+        from infra.tls import RutasTLS  # cryptography sólo al arrancar: detener y estado no la necesitan
+
+        return RutasTLS.en(self.carpeta_tls)
 
     @property
     def principales(self) -> pathlib.Path:
@@ -67,7 +76,7 @@ def clave_de(ruta: pathlib.Path, usuario: str) -> str:
         return json.loads(ruta.read_text())["clave"]
     except (OSError, ValueError, KeyError):
         clave = secrets.token_urlsafe(32)
-        tls.escribir_secreto(ruta, json.dumps({"usuario": usuario, "clave": clave}) + "\n")
+        escribir_secreto(ruta, json.dumps({"usuario": usuario, "clave": clave}) + "\n")
         return clave
 
 
@@ -79,7 +88,7 @@ def kafka_responde(bootstrap: str, plazo: float = 2.0, *, ca: pathlib.Path | str
     Sobre TLS validado con `ca` (sin `ca`, la autoridad del entorno embebido si existe; si no, en claro):
     Kafka responde ApiVersions antes de la autenticación SASL."""
     host, _, puerto = bootstrap.rpartition(":")
-    ca = ca or (rutas().tls.ca if rutas().tls.ca.is_file() else None)
+    ca = ca or (rutas().ca if rutas().ca.is_file() else None)
     correlacion, cliente = secrets.randbits(31), b"alva-entorno"
     peticion = struct.pack(">hhih", 18, 0, correlacion, len(cliente)) + cliente  # api_key=18 ApiVersions, v0
     try:
@@ -122,7 +131,7 @@ def _leer(s: socket.socket, n: int) -> bytes:
 # ---------- configuración ----------
 
 def propiedades(*, oyentes: dict[str, str], anunciados: dict[str, str], entre_brokers: str,
-                controlador: tuple[str, str], datos: str, rutas_tls: tls.RutasTLS, clave_admin: str,
+                controlador: tuple[str, str], datos: str, rutas_tls: RutasTLS, clave_admin: str,
                 clave_controlador: str) -> str:
     """server.properties de un nodo KRaft (broker + controlador) con todos sus oyentes en SASL_SSL.
 
@@ -217,9 +226,11 @@ def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
                            "Fix: apt-get install openjdk-17-jre-headless")
     libs = libs_kafka(salida)
     inicio = time.monotonic()
+    from infra import tls
+
     tls.asegurar(r.carpeta_tls)
     clave_admin = clave_de(r.principal(ADMIN), ADMIN)
-    tls.escribir_secreto(r.propiedades, propiedades(
+    escribir_secreto(r.propiedades, propiedades(
         oyentes={"CLIENTES": f"{HOST}:{c.puerto}"}, anunciados={"CLIENTES": f"{HOST}:{c.puerto}"},
         entre_brokers="CLIENTES", controlador=(f"{HOST}:{controlador}", f"{HOST}:{controlador}"),
         datos=str(r.datos), rutas_tls=r.tls, clave_admin=clave_admin,
@@ -232,7 +243,7 @@ def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
                   "--add-scram", scram_inicial(clave_admin)], "Kafka storage format")
         nota = ", storage formatted"
     proc = lanzar(c, [jvm[0], "-Xms256m", "-Xmx768m", *jvm[1:], "kafka.Kafka", str(r.propiedades)])
-    esperar(c, lambda: kafka_responde(f"{HOST}:{c.puerto}", ca=r.tls.ca), lambda: proc.poll() is None)
+    esperar(c, lambda: kafka_responde(f"{HOST}:{c.puerto}", ca=r.ca), lambda: proc.poll() is None)
     salida(f"kafka     {HOST}:{c.puerto}  ready in {time.monotonic() - inicio:.1f} s "
            f"(KRaft, Apache Kafka {VERSION_KAFKA}, SASL_SSL + {MECANISMO}{nota})")
 
@@ -266,6 +277,6 @@ def _provisionar(r: RutasKafka, salida) -> None:
 def arrancar(c: Componente, salida) -> None:
     r = rutas()
     _exigir_seguro(c, r)
-    if not ya_corre(c, lambda: kafka_responde(f"{HOST}:{c.puerto}", ca=r.tls.ca), salida):
+    if not ya_corre(c, lambda: kafka_responde(f"{HOST}:{c.puerto}", ca=r.ca), salida):
         _iniciar(c, r, salida)
     _provisionar(r, salida)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
-import os
 import pathlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from infra.comun import escribir_secreto
 
 VIGENCIA_CA = datetime.timedelta(days=3650)
 VIGENCIA_BROKER = datetime.timedelta(days=825)
@@ -27,18 +28,6 @@ class RutasTLS:
     @classmethod
     def en(cls, carpeta: pathlib.Path) -> RutasTLS:
         return cls(carpeta / "ca.pem", carpeta / "ca-clave.pem", carpeta / "broker.pem")
-
-
-def escribir_secreto(ruta: pathlib.Path, contenido: bytes | str) -> None:
-    """Escribe un archivo legible sólo por su dueño (0600), sin que exista un instante con otros permisos."""
-    ruta.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    datos = contenido.encode() if isinstance(contenido, str) else contenido
-    temporal = ruta.with_name(f".{ruta.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as archivo:
-        archivo.write(datos)
-    os.chmod(temporal, 0o600)
-    temporal.replace(ruta)
 
 
 def asegurar(carpeta: pathlib.Path, *, dns: tuple[str, ...] = ("localhost",),

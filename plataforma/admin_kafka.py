@@ -1,4 +1,4 @@
-"""El administrador de Kafka (confluent-kafka AdminClient) en pocas operaciones idempotentes: tópicos, usuarios, ACLs."""
+"""El administrador de Kafka (AdminClient de confluent-kafka) en pocas operaciones idempotentes."""
 
 from __future__ import annotations
 

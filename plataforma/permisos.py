@@ -1,4 +1,4 @@
-"""Quién puede qué en Kafka: los tópicos de la plataforma, sus principales y la matriz de ACLs de mínimo privilegio."""
+"""Quién puede qué en Kafka: tópicos de la plataforma, principales y la matriz de ACLs de mínimo privilegio."""
 
 from __future__ import annotations
 

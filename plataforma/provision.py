@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.tls import escribir_secreto
+from infra.comun import escribir_secreto
 from plataforma.admin_kafka import AdminKafka, ErrorProvision, esperar_credencial
 from plataforma.kafka import ConexionKafka
 from plataforma.permisos import (CANONICOS, OPERADOR, SERVICIOS, TOPICO_REENVIOS, TOPICOS_PLATAFORMA, exigir_id,

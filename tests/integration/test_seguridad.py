@@ -1,4 +1,4 @@
-"""Kafka seguro de verdad: sólo SASL_SSL con SCRAM, cada principal con sus ACLs, y credenciales que se rotan y revocan."""
+"""Kafka seguro de verdad: sólo SASL_SSL con SCRAM, ACLs por principal, credenciales que se rotan y revocan."""
 
 import dataclasses
 import json

@@ -1,4 +1,4 @@
-"""La matriz de ACLs es de mínimo privilegio: cada principal escribe sólo lo suyo y una institución sólo ve lo suyo."""
+"""La matriz de ACLs es de mínimo privilegio: cada principal escribe lo suyo; una institución sólo ve lo suyo."""
 
 import pytest
 
