@@ -13,17 +13,17 @@ AVISO = ("the kcat of Debian 12 links librdkafka 2.0.2, whose SCRAM is refused b
          "2.6.1); this one runs it with the librdkafka that confluent-kafka ships")
 
 
-def _bin_venv() -> pathlib.Path:
-    return pathlib.Path(sys.prefix) / "bin"
-
-
 def envoltura() -> pathlib.Path:
-    return _bin_venv() / "kcat"
+    """En el venv (`.venv/bin/kcat`); fuera de uno, en la caché de ALVA, nunca encima del kcat del sistema."""
+    if sys.prefix != sys.base_prefix:
+        return pathlib.Path(sys.prefix) / "bin" / "kcat"
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+    return cache / "alva" / "bin" / "kcat"
 
 
 def kcat_del_sistema() -> str | None:
     fuera_del_venv = [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep)
-                      if p and pathlib.Path(p).resolve() != _bin_venv().resolve()]
+                      if p and pathlib.Path(p).resolve() != envoltura().parent.resolve()]
     return shutil.which("kcat", path=os.pathsep.join([*fuera_del_venv, "/usr/bin", "/usr/local/bin"]))
 
 
@@ -60,13 +60,14 @@ def asegurar(*, instalar: bool = False, salida=print) -> pathlib.Path | None:
     libreria = librdkafka_de_confluent()
     if libreria is None:
         return pathlib.Path(sistema)
-    carpeta = pathlib.Path(sys.prefix) / "lib" / "alva-librdkafka"
+    destino = envoltura()
+    carpeta = destino.parent.parent / "lib" / "alva-librdkafka"
     carpeta.mkdir(parents=True, exist_ok=True)
+    destino.parent.mkdir(parents=True, exist_ok=True)
     enlace = carpeta / "librdkafka.so.1"
     if not enlace.is_symlink() or enlace.resolve() != libreria.resolve():
         enlace.unlink(missing_ok=True)
         enlace.symlink_to(libreria)
-    destino = envoltura()
     destino.write_text(f"#!/bin/sh\n# {AVISO}.\n"
                        f'LD_LIBRARY_PATH="{carpeta}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" exec {sistema} "$@"\n')
     destino.chmod(destino.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
