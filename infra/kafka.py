@@ -216,6 +216,21 @@ def _exigir_seguro(c: Componente, r: RutasKafka) -> None:
         "Kafka, PostgreSQL and the mailbox), then start again.")
 
 
+def _configurar(r: RutasKafka, puerto: int, controlador: int) -> str:
+    """Autoridad y certificado, claves del administrador y del controlador, server.properties (0600).
+    Devuelve la clave del administrador."""
+    from infra import tls
+
+    tls.asegurar(r.carpeta_tls)
+    clave_admin = clave_de(r.principal(ADMIN), ADMIN)
+    escribir_secreto(r.propiedades, propiedades(
+        oyentes={"CLIENTES": f"{HOST}:{puerto}"}, anunciados={"CLIENTES": f"{HOST}:{puerto}"},
+        entre_brokers="CLIENTES", controlador=(f"{HOST}:{controlador}", f"{HOST}:{controlador}"),
+        datos=str(r.datos), rutas_tls=r.tls, clave_admin=clave_admin,
+        clave_controlador=clave_de(r.principal(CONTROLADOR), CONTROLADOR)))
+    return clave_admin
+
+
 def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
     controlador = puertos()["controlador"]
     exigir_libre(c, c.puerto, c.variable)
@@ -226,15 +241,7 @@ def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
                            "Fix: apt-get install openjdk-17-jre-headless")
     libs = libs_kafka(salida)
     inicio = time.monotonic()
-    from infra import tls
-
-    tls.asegurar(r.carpeta_tls)
-    clave_admin = clave_de(r.principal(ADMIN), ADMIN)
-    escribir_secreto(r.propiedades, propiedades(
-        oyentes={"CLIENTES": f"{HOST}:{c.puerto}"}, anunciados={"CLIENTES": f"{HOST}:{c.puerto}"},
-        entre_brokers="CLIENTES", controlador=(f"{HOST}:{controlador}", f"{HOST}:{controlador}"),
-        datos=str(r.datos), rutas_tls=r.tls, clave_admin=clave_admin,
-        clave_controlador=clave_de(r.principal(CONTROLADOR), CONTROLADOR)))
+    clave_admin = _configurar(r, c.puerto, controlador)
     jvm = [java, "-cp", f"{libs}/*", f"-Dlog4j2.configurationFile={LOG4J}", f"-Dkafka.logs.dir={r.carpeta}",
            "-Djava.awt.headless=true"]
     nota = ""
