@@ -80,9 +80,22 @@ def _iniciar(c: Componente, bins: pathlib.Path, salida) -> None:
         raise ErrorEntorno(f"{e}\nlast lines of {c.log}:\n{cola(c.log)}") from None
 
 
+def _sin_durabilidad(psql: list) -> bool:
+    """Si corre con fsync, synchronous_commit o full_page_writes apagados (como lo arrancaba un ALVA anterior)."""
+    consulta = ("SELECT count(*) FROM pg_settings WHERE setting <> 'on' "
+                "AND name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
+    return ejecutar([*psql, consulta], "psql").strip() != "0"
+
+
 def arrancar(c: Componente, salida) -> None:
     bins = binarios()
-    if not ya_corre(c, lambda: _listo(bins, c.puerto), salida):
+    psql = [bins / "psql", "-X", "-h", HOST, "-p", c.puerto, "-U", "alva", "-d", "postgres", "-tAc"]
+    corre = ya_corre(c, lambda: _listo(bins, c.puerto), salida)
+    if corre and _sin_durabilidad(psql):
+        salida("postgres  restarting: an earlier ALVA started it with fsync=off; it runs durable from now on")
+        parar(c)
+        corre = False
+    if not corre:
         exigir_libre(c, c.puerto, c.variable)
         inicio = time.monotonic()
         _iniciar(c, bins, salida)
@@ -90,9 +103,8 @@ def arrancar(c: Componente, salida) -> None:
         version = ejecutar([bins / "pg_ctl", "--version"], "pg_ctl --version").split()[2]
         salida(f"postgres  {HOST}:{c.puerto}  ready in {time.monotonic() - inicio:.1f} s "
                f"(PostgreSQL {version}, database alva)")
-    base = [bins / "psql", "-X", "-h", HOST, "-p", c.puerto, "-U", "alva", "-d", "postgres", "-tAc"]
-    if ejecutar([*base, "SELECT 1 FROM pg_database WHERE datname = 'alva'"], "psql").strip() != "1":
-        ejecutar([*base, "CREATE DATABASE alva"], "CREATE DATABASE alva")
+    if ejecutar([*psql, "SELECT 1 FROM pg_database WHERE datname = 'alva'"], "psql").strip() != "1":
+        ejecutar([*psql, "CREATE DATABASE alva"], "CREATE DATABASE alva")
 
 
 def parar(c: Componente) -> None:

@@ -52,7 +52,8 @@ def _mostrar(c: provision.Credenciales, como_json: bool) -> None:
         json_a_pantalla({"institucion": c.institucion, "usuario": c.usuario, "estado": c.estado, "clave": c.clave,
                          "topicos": list(c.topicos), "archivos": [str(a) for a in c.archivos]})
         return
-    consola.print(f"[green]✔[/] {c.usuario} {c.estado}: {', '.join(c.topicos)}.")
+    escuchan = "; los servicios escuchan su ingreso en segundos" if c.estado == "creada" else ""
+    consola.print(f"[green]✔[/] {c.usuario} {c.estado}: {', '.join(c.topicos)}{escuchan}.")
     if c.clave:
         consola.print(f"  Clave (se muestra sólo esta vez): [bold]{c.clave}[/]")
     for archivo in c.archivos:
