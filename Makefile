@@ -9,6 +9,7 @@ $(VENV)/.instalado: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m infra.kcat
 	touch $@
 
 demo: $(VENV)/.instalado

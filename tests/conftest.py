@@ -62,6 +62,16 @@ def infra() -> Iterator[Infra]:
     yield Infra(e.kafka_bootstrap, e.postgres_dsn, "embebido")
 
 
+@pytest.fixture(scope="session")
+def infra_segura():
+    """El Kafka embebido con SASL_SSL, SCRAM y ACLs, ya aprovisionado; da la conexión del administrador."""
+    from infra import entorno
+    from plataforma.kafka import conexion_embebida
+
+    entorno.arrancar(("kafka",))
+    return conexion_embebida("alva-admin")
+
+
 class Buzon:
     """Un servidor SMTP real (aiosmtpd) en loopback que guarda lo que recibe."""
 

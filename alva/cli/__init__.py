@@ -2,7 +2,7 @@
 
 import typer
 
-from alva.cli import emitir, estado, observar
+from alva.cli import credenciales, emitir, estado, observar
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -11,7 +11,8 @@ app = typer.Typer(
          "Códigos de salida: 0 bien, 1 rechazado, 2 entrada inválida, 3 sin respuesta, 4 sin conexión.")
 app.command()(emitir.emitir)
 app.command()(emitir.esquemas)
-app.command()(emitir.alta)
+app.command()(credenciales.alta)
+app.add_typer(credenciales.credenciales, name="credenciales")
 app.add_typer(emitir.evidencia, name="evidencia")
 app.add_typer(emitir.distintivo, name="distintivo")
 app.command()(observar.observar)

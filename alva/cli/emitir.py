@@ -1,7 +1,6 @@
 """Para las instituciones (y las acciones de quien opera): emitir reportes validados y esperar su desenlace."""
 
 import json
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from esquemas.ingreso import topico_ingreso
 from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, EntradaRechazada
 from plataforma.nube import describir_error
 from plataforma.nube import CABECERAS_REPORTE
-from plataforma.topicos import Topicos
 
 
 class ReporteInvalido(ValueError):
@@ -298,12 +296,3 @@ def distintivo_revocar(distintivo_id: str, motivo: Annotated[str, typer.Option(h
     """Revoca un distintivo: su credencial queda revocada en la lista de estado."""
     _actuar("distintivo.revocado", otorgante, {"distintivo_id": distintivo_id, "motivo": motivo}, esperar,
             como_json)
-
-
-def alta(institucion: Annotated[str, typer.Argument(help="Su id, p. ej. penjamo (minúsculas y guiones).")]) -> None:
-    """Da de alta a una institución: crea su tópico de ingreso, alva.ingreso.<institucion>."""
-    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", institucion):
-        salir(Salida.INVALIDO, f"[red]✘ '{institucion}' no es un id válido:[/] minúsculas, números y guiones.")
-    a = ajustes()
-    topico = correr(Topicos(a.kafka_bootstrap_servers, a.particiones, a.replicacion).alta_institucion(institucion))
-    consola.print(f"[green]✔[/] {topico} listo; los servicios lo escuchan en segundos.")

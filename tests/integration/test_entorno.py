@@ -5,6 +5,7 @@ import socket
 import time
 from email.message import EmailMessage
 
+import asyncpg
 import pytest
 
 from infra import entorno
@@ -69,3 +70,14 @@ def test_buzon_propio_guarda_cada_mensaje_como_eml(monkeypatch, tmp_path):
     finally:
         entorno.detener(salida=lambda _: None)  # solo este ALVA_DATOS: el entorno compartido sigue
     assert not entorno.smtp_saluda(propio.smtp_host, propio.smtp_puerto)
+
+
+async def test_postgres_embebido_es_durable():
+    # Lo confirmado sobrevive a un corte: fsync, commit síncrono y páginas completas, como PostgreSQL trae.
+    dsn = entorno.arrancar(("postgres",), salida=lambda _: None).postgres_dsn
+    conexion = await asyncpg.connect(dsn)
+    try:
+        ajustes = {n: await conexion.fetchval(f"SHOW {n}") for n in ("fsync", "synchronous_commit", "full_page_writes")}
+    finally:
+        await conexion.close()
+    assert ajustes == {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}

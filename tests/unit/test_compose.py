@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from infra import compose as infra_compose
+from infra.kafka import RutasKafka
 from plataforma.config import Ajustes
 
 pytestmark = pytest.mark.unit
@@ -17,10 +19,13 @@ COMPOSE = RAIZ / "docker-compose.yml"
 DOCKERFILE = RAIZ / "Dockerfile"
 
 INFRA = ("kafka", "postgres", "smtp")
+UNA_VEZ = ("seguridad", "aprovisionar")  # terminan: secretos de Kafka y aprovisionamiento
 APPS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 
 # Variables que el código lee fuera de las clases de ajustes: nombre -> archivo que la lee.
-LEIDAS_FUERA_DE_AJUSTES = {"ALVA_LOG": "plataforma/arranque.py"}
+LEIDAS_FUERA_DE_AJUSTES = {"ALVA_LOG": "plataforma/arranque.py",
+                           **{f"ALVA_KAFKA_{n}": "plataforma/kafka.py"
+                              for n in ("PROTOCOLO", "MECANISMO", "USUARIO", "CLAVE", "CLAVE_ARCHIVO", "CA")}}
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +36,18 @@ def compose() -> dict:
 @pytest.fixture(scope="module")
 def servicios(compose) -> dict:
     return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def kafka_conf() -> dict[str, str]:
+    """El server.properties que `seguridad` genera para el contenedor de Kafka, como dict."""
+    texto = infra_compose.propiedades_compose(RutasKafka(infra_compose.SECRETOS_KAFKA), "clave-admin", "clave-ctl")
+    return dict(linea.split("=", 1) for linea in texto.splitlines() if linea)
+
+
+def montajes(servicio: dict) -> dict[str, str]:
+    """volumen -> destino (con `:ro` si es de sólo lectura)."""
+    return dict(str(v).split(":", 1) for v in servicio.get("volumes") or [])
 
 
 def entorno(servicio: dict) -> dict[str, str]:
@@ -61,7 +78,7 @@ def clase_ajustes(nombre: str) -> type[Ajustes]:
 
 def test_el_compose_se_lee_y_nombra_toda_la_pila(compose, servicios):
     assert isinstance(compose, dict)
-    assert set(INFRA + APPS) <= set(servicios), f"missing: {set(INFRA + APPS) - set(servicios)}"
+    assert set(INFRA + UNA_VEZ + APPS) <= set(servicios), f"missing: {set(INFRA + UNA_VEZ + APPS) - set(servicios)}"
 
 
 @pytest.mark.parametrize("nombre", APPS)
@@ -75,12 +92,12 @@ def test_cada_servicio_corre_su_modulo(servicios, nombre):
 
 
 @pytest.mark.parametrize("nombre", APPS)
-def test_cada_servicio_apunta_a_kafka_y_postgres(servicios, nombre):
+def test_cada_servicio_apunta_a_kafka_y_postgres(servicios, kafka_conf, nombre):
     env = entorno(servicios[nombre])
 
     kafka = env.get("KAFKA_BOOTSTRAP_SERVERS")
     assert kafka, f"{nombre}: KAFKA_BOOTSTRAP_SERVERS missing"
-    anunciados = entorno(servicios["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
+    anunciados = kafka_conf["advertised.listeners"]
     for direccion in kafka.split(","):
         host, _, puerto = direccion.strip().partition(":")
         assert host == "kafka", f"{nombre}: KAFKA_BOOTSTRAP_SERVERS={kafka!r} does not point at the kafka service"
@@ -106,6 +123,8 @@ def test_cada_servicio_espera_a_que_la_infra_este_sana(servicios, nombre):
     for otro in requeridos:
         assert depende.get(otro, {}).get("condition") == "service_healthy", f"{nombre} -> {otro}"
         assert servicios[otro].get("healthcheck"), f"{otro} needs a healthcheck for service_healthy"
+    # Sus credenciales existen sólo cuando el aprovisionamiento terminó bien.
+    assert depende.get("aprovisionar", {}).get("condition") == "service_completed_successfully"
 
 
 def test_notificaciones_envia_al_buzon(servicios):
@@ -114,17 +133,54 @@ def test_notificaciones_envia_al_buzon(servicios):
     assert env.get("ALVA_SMTP_PUERTO") == "1025"
 
 
-def test_kafka_4_en_kraft(servicios):
+def test_kafka_4_en_kraft(servicios, kafka_conf):
     kafka = servicios["kafka"]
     imagen, _, etiqueta = kafka["image"].rpartition(":")
     assert imagen == "apache/kafka"
     assert re.fullmatch(r"4(\.\d+)*", etiqueta), f"kafka image tag {etiqueta!r} is not 4.x"
-    env = entorno(kafka)
-    assert {"broker", "controller"} <= {r.strip() for r in env["KAFKA_PROCESS_ROLES"].split(",")}
-    assert "CONTROLLER" in env["KAFKA_CONTROLLER_LISTENER_NAMES"]
-    assert "@kafka:9093" in env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
-    assert "CONTROLLER://" in env["KAFKA_LISTENERS"] and "PLAINTEXT://" in env["KAFKA_LISTENERS"]
+    assert {"broker", "controller"} <= {r.strip() for r in kafka_conf["process.roles"].split(",")}
+    assert kafka_conf["controller.listener.names"] == "CONTROLLER"
+    assert kafka_conf["controller.quorum.bootstrap.servers"] == "kafka:9093"
+    assert "CONTROLLER://" in kafka_conf["listeners"]
     assert "kafka-broker-api-versions.sh" in " ".join(map(str, kafka["healthcheck"]["test"]))
+    assert orden(kafka) == ["/bin/bash", str(infra_compose.SECRETOS_KAFKA / "arrancar.sh")]
+
+
+def test_kafka_solo_habla_sasl_ssl_con_scram_y_acls(servicios, kafka_conf):
+    protocolos = dict(par.split(":") for par in kafka_conf["listener.security.protocol.map"].split(","))
+    oyentes = {o.split("://")[0] for o in kafka_conf["listeners"].split(",")}
+    assert oyentes == set(protocolos) and set(protocolos.values()) == {"SASL_SSL"}
+    assert kafka_conf["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert kafka_conf["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert kafka_conf["allow.everyone.if.no.acl.found"] == "false"
+    assert kafka_conf["auto.create.topics.enable"] == "false"
+    assert kafka_conf["ssl.keystore.type"] == kafka_conf["ssl.truststore.type"] == "PEM"
+    # El puerto publicado es el oyente EXTERNO, anunciado como localhost (nombre del certificado).
+    assert servicios["kafka"]["ports"] == ["127.0.0.1:9092:29092"]
+    assert "EXTERNO://:29092" in kafka_conf["listeners"]
+    assert "EXTERNO://localhost:9092" in kafka_conf["advertised.listeners"]
+    assert "--command-config" in " ".join(map(str, servicios["kafka"]["healthcheck"]["test"]))
+
+
+def test_los_secretos_se_generan_antes_y_se_aprovisiona_despues(servicios):
+    assert orden(servicios["seguridad"]) == ["python", "-m", "infra.compose", "secretos"]
+    assert orden(servicios["aprovisionar"])[:4] == ["python", "-m", "infra.compose", "aprovisionar"]
+    assert servicios["kafka"]["depends_on"]["seguridad"]["condition"] == "service_completed_successfully"
+    assert servicios["aprovisionar"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    admin = entorno(servicios["aprovisionar"])
+    assert admin["ALVA_KAFKA_USUARIO"] == "alva-admin"
+    assert admin["ALVA_KAFKA_CLAVE_ARCHIVO"].startswith(str(infra_compose.SECRETOS_KAFKA) + "/")
+
+
+@pytest.mark.parametrize("nombre", APPS)
+def test_cada_servicio_entra_con_su_propio_usuario_y_no_ve_los_secretos_de_kafka(servicios, nombre):
+    env, volumenes = entorno(servicios[nombre]), montajes(servicios[nombre])
+    assert env["ALVA_KAFKA_PROTOCOLO"] == "SASL_SSL" and env["ALVA_KAFKA_MECANISMO"] == "SCRAM-SHA-512"
+    assert env["ALVA_KAFKA_USUARIO"] == f"alva-{nombre}"
+    assert env["ALVA_KAFKA_CLAVE_ARCHIVO"] == f"{infra_compose.CREDENCIALES}/principales/alva-{nombre}.json"
+    assert env["ALVA_KAFKA_CA"] == f"{infra_compose.CREDENCIALES}/ca.pem"
+    assert volumenes == {"alva-credenciales": f"{infra_compose.CREDENCIALES}:ro"}
+    assert "ALVA_KAFKA_CLAVE" not in env
 
 
 def test_postgres_y_smtp(servicios):
@@ -176,5 +232,7 @@ def test_cada_modulo_referenciado_existe(servicios):
         partes = orden(servicio)
         if "-m" in partes:
             modulo = partes[partes.index("-m") + 1]
-            ruta = RAIZ / pathlib.Path(*modulo.split(".")) / "__main__.py"
-            assert ruta.is_file(), f"{nombre}: {modulo} has no {ruta.relative_to(RAIZ)}"
+            paquete = RAIZ / pathlib.Path(*modulo.split(".")) / "__main__.py"
+            archivo = (RAIZ / pathlib.Path(*modulo.split("."))).with_suffix(".py")
+            assert paquete.is_file() or ("__main__" in archivo.read_text(encoding="utf-8")
+                                         if archivo.is_file() else False), f"{nombre}: {modulo} cannot run with -m"
