@@ -11,7 +11,6 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 
 from alva import escenario
 from alva.lineas import linea
@@ -21,7 +20,8 @@ from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.notificaciones import NotificacionEnviada
 from infra import entorno as infra
 from plataforma.config import Ajustes
-from plataforma.topicos import Topicos
+from esquemas.ingreso import topico_ingreso
+from plataforma.topicos import dar_de_alta
 from servicios.distintivos.claves import ruta_publica
 from servicios.distintivos.config import AjustesDistintivos
 
@@ -162,24 +162,18 @@ async def principal() -> int:
         print(f"No se pudo arrancar la infraestructura: {e}", file=sys.stderr)
         return 2
     ajustes = Ajustes()
-    topicos = Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion)
-    await topicos.preparar_plataforma()
-    ingresos = [await topicos.alta_institucion(i) for i in (escenario.OTORGANTE, escenario.IMSS)]
-    observador = await Observador.abrir(ajustes.kafka_bootstrap_servers, [*TOPICOS_CANONICOS, *ingresos])
+    await dar_de_alta(ajustes.conexion_kafka("alva-admin"), escenario.IMSS, particiones=ajustes.particiones,
+                      replicacion=ajustes.replicacion)  # el otorgante ya está: lo dio de alta el aprovisionamiento
+    ingresos = [topico_ingreso(i) for i in (escenario.OTORGANTE, escenario.IMSS)]
+    observador = await Observador.abrir(ajustes.conexion_kafka("alva-operador").aiokafka(),
+                                        [*TOPICOS_CANONICOS, *ingresos])
     bitacoras = Path(infra.entorno_embebido().buzon).parent / "bitacoras"
     procesos = arrancar_servicios(bitacoras)
     print(f"servicios {', '.join(SERVICIOS)} en marcha (bitácoras en {bitacoras})\n")
     try:
         corrida, hoy = datetime.now().strftime("%Y%m%d-%H%M%S"), date.today()
         reportes = [escenario.convenio(corrida, hoy), *escenario.sesiones(corrida, hoy)]
-        productor = AIOKafkaProducer(bootstrap_servers=ajustes.kafka_bootstrap_servers, acks="all",
-                                     enable_idempotence=True)
-        await productor.start()
-        try:
-            for r in reportes:
-                await r.enviar(productor)
-        finally:
-            await productor.stop()
+        await escenario.enviar_como_cada_una(ajustes, reportes)
         visto = await seguir(observador, {str(r.evento.id) for r in reportes}, procesos, buzon)
     finally:
         await observador.cerrar()

@@ -70,3 +70,22 @@ def reporte(institucion: str, datos) -> Reporte:
     """Un reporte como lo enviaría el sistema de la institución, listo para su tópico de ingreso."""
     evento = nuevo_reporte(datos, institucion=institucion)
     return Reporte(topico_ingreso(institucion), evento)
+
+
+async def enviar_como_cada_una(ajustes, reportes: list[Reporte]) -> None:
+    """Cada reporte con el usuario de Kafka de su institución (como lo haría su propio sistema), en orden."""
+    from aiokafka import AIOKafkaProducer
+
+    productores: dict[str, AIOKafkaProducer] = {}
+    try:
+        for r in reportes:
+            institucion = r.evento.institucion
+            if institucion not in productores:
+                productores[institucion] = AIOKafkaProducer(
+                    **ajustes.conexion_kafka(f"institucion-{institucion}").aiokafka(), acks="all",
+                    enable_idempotence=True)
+                await productores[institucion].start()
+            await r.enviar(productores[institucion])
+    finally:
+        for p in productores.values():
+            await p.stop()

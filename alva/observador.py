@@ -10,8 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from esquemas import CloudEvent
 
 
-async def particiones_de(bootstrap: str, topicos: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def particiones_de(opciones: dict, topicos: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**opciones)
     await admin.start()
     try:
         descritos = await admin.describe_topics(topicos)
@@ -29,9 +29,10 @@ class Observador:
         self.vistos: list[tuple[str, CloudEvent]] = []
 
     @classmethod
-    async def abrir(cls, bootstrap: str, topicos: list[str]) -> "Observador":
-        particiones = await particiones_de(bootstrap, topicos)
-        lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    async def abrir(cls, opciones: dict, topicos: list[str]) -> "Observador":
+        """`opciones`: kwargs de aiokafka (conexión y seguridad) de quien observa."""
+        particiones = await particiones_de(opciones, topicos)
+        lector = AIOKafkaConsumer(**opciones, enable_auto_commit=False)
         await lector.start()
         lector.assign(particiones)
         # Un seek explícito a cada final: seek_to_end de aiokafka pierde particiones cuando son muchas.

@@ -44,7 +44,6 @@ TIPOS: dict[str, Tipo] = {
 }
 
 TOPICOS_CANONICOS = (convenios.TOPICO, capacitacion.TOPICO, distintivos.TOPICO, notificaciones.TOPICO)
-TOPICOS_PLATAFORMA = (*TOPICOS_CANONICOS, rechazos.TOPICO, control.TOPICO, rechazos.TOPICO_REENVIOS)
 
 
 def tipo_de(modelo: type[Evento] | Evento) -> Tipo:

@@ -13,6 +13,9 @@ import socket
 import subprocess
 import time
 
+from plataforma import embebido
+from plataforma.embebido import escribir_secreto  # noqa: F401 - la usan kafka, tls y compose
+
 RAIZ = pathlib.Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 COMPONENTES = ("kafka", "postgres", "smtp")
@@ -35,22 +38,15 @@ class Componente:
     externo: str  # cómo usar un servidor existente en su lugar
 
 
-def _puerto(variable: str, defecto: int) -> int:
-    valor = os.environ.get(variable) or str(defecto)
-    if not valor.isdigit() or not 0 < int(valor) < 65536:
-        raise ErrorEntorno(f"{variable}={valor!r} is not a TCP port number (1-65535)")
-    return int(valor)
-
-
 def puertos() -> dict[str, int]:
-    return {"kafka": _puerto("ALVA_KAFKA_PUERTO", 19092),
-            "controlador": _puerto("ALVA_KAFKA_PUERTO_CONTROLADOR", 19093),
-            "postgres": _puerto("ALVA_PG_PUERTO", 15432),
-            "smtp": _puerto("ALVA_SMTP_PUERTO", 10025)}
+    try:
+        return embebido.puertos()
+    except embebido.PuertoInvalido as e:
+        raise ErrorEntorno(str(e)) from None
 
 
 def carpeta_datos() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("ALVA_DATOS") or RAIZ / ".alva").expanduser().absolute()
+    return embebido.carpeta_datos()
 
 
 def componentes() -> dict[str, Componente]:
@@ -178,13 +174,3 @@ def cerrojo():
         yield
 
 
-def escribir_secreto(ruta: pathlib.Path, contenido: bytes | str) -> None:
-    """Escribe un archivo legible sólo por su dueño (0600), sin que exista un instante con otros permisos."""
-    ruta.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    datos = contenido.encode() if isinstance(contenido, str) else contenido
-    temporal = ruta.with_name(f".{ruta.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as archivo:
-        archivo.write(datos)
-    os.chmod(temporal, 0o600)
-    temporal.replace(ruta)

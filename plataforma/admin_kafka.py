@@ -55,6 +55,7 @@ class AdminKafka:
     """Un AdminClient autenticado como el administrador (super usuario)."""
 
     def __init__(self, conexion: ConexionKafka) -> None:
+        self.conexion = conexion
         self.cliente = AdminClient({**conexion.librdkafka(), "client.id": "alva-provision"},
                                    logger=log)
 

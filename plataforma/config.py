@@ -1,9 +1,13 @@
 """Ajustes comunes (pydantic-settings): sin nada dado, apuntan al entorno embebido en loopback."""
 
-from pydantic import AliasChoices, Field
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plataforma import embebido
+from plataforma.kafka import (ConexionKafka, SinCredenciales, bootstrap_embebido, ca_embebida, carpeta_principales,
+                              leer_clave)
 
 
 class Ajustes(BaseSettings):
@@ -15,6 +19,15 @@ class Ajustes(BaseSettings):
         default_factory=embebido.kafka,
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ALVA_KAFKA_BOOTSTRAP_SERVERS"),
     )
+    kafka_protocolo: str | None = Field(default=None, description="PLAINTEXT, SSL, SASL_PLAINTEXT o SASL_SSL "
+                                       "(ALVA_KAFKA_PROTOCOLO); por omisión SASL_SSL en el embebido y con usuario.")
+    kafka_mecanismo: str = Field(default="SCRAM-SHA-512", description="Mecanismo SASL (ALVA_KAFKA_MECANISMO).")
+    kafka_usuario: str | None = Field(default=None, description="Principal SASL (ALVA_KAFKA_USUARIO); por omisión, "
+                                                                "el propio de quien conecta (alva-<servicio>).")
+    kafka_clave: SecretStr | None = Field(default=None, description="Su clave (ALVA_KAFKA_CLAVE).")
+    kafka_clave_archivo: Path | None = Field(default=None, description="O un archivo con ella (ALVA_KAFKA_CLAVE_ARCHIVO).")
+    kafka_ca: Path | None = Field(default=None, description="PEM de la autoridad que firmó el certificado del broker "
+                                                            "(ALVA_KAFKA_CA); en el embebido, la suya.")
     postgres_dsn: str = Field(default_factory=embebido.postgres_dsn)
     smtp_host: str = embebido.HOST
     smtp_puerto: int = Field(default_factory=lambda: embebido.puerto("smtp"))
@@ -44,3 +57,26 @@ class Ajustes(BaseSettings):
     url_publica: str = Field(default="http://127.0.0.1:18080",
                              description="Dónde se publican las páginas de verificación, las claves (JWKS) y las listas "
                                          "de estado que citan las credenciales (ALVA_URL_PUBLICA).")
+
+    def conexion_kafka(self, principal: str) -> ConexionKafka:
+        """Cómo conecta a Kafka quien se llama `principal` (si no se dio otro usuario): en el embebido, SASL_SSL con la
+        clave que el aprovisionamiento le guardó; en un Kafka propio, lo que digan ALVA_KAFKA_*."""
+        embebido_ = self.kafka_bootstrap_servers == bootstrap_embebido()
+        usuario = self.kafka_usuario or principal
+        protocolo = (self.kafka_protocolo or ("SASL_SSL" if embebido_ or self.kafka_usuario else "PLAINTEXT")).upper()
+        ca = self.kafka_ca or (ca_embebida() if embebido_ else None)
+        if protocolo not in ("SASL_SSL", "SASL_PLAINTEXT"):
+            return ConexionKafka(self.kafka_bootstrap_servers, protocolo, None, None, None,
+                                 ca if protocolo == "SSL" else None)
+        if self.kafka_clave is not None:
+            clave = self.kafka_clave.get_secret_value()
+        else:
+            ruta = self.kafka_clave_archivo or carpeta_principales() / f"{usuario}.json"
+            try:
+                clave = leer_clave(ruta)
+            except OSError:
+                raise SinCredenciales(f"falta la clave de {usuario} para Kafka: dé ALVA_KAFKA_CLAVE o "
+                                      f"ALVA_KAFKA_CLAVE_ARCHIVO (no está en {ruta}); en el embebido la crea "
+                                      "`make infra`.") from None
+        return ConexionKafka(self.kafka_bootstrap_servers, protocolo, self.kafka_mecanismo.upper(), usuario, clave,
+                             ca if protocolo == "SASL_SSL" else None)

@@ -29,6 +29,22 @@ def carpeta_datos() -> Path:
     return (base / ".alva").absolute()
 
 
+def puertos() -> dict[str, int]:
+    return {nombre: puerto(nombre) for nombre in PUERTOS}
+
+
+def escribir_secreto(ruta: Path, contenido: bytes | str) -> None:
+    """Escribe un archivo legible sólo por su dueño (0600), sin que exista un instante con otros permisos."""
+    ruta.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    datos = contenido.encode() if isinstance(contenido, str) else contenido
+    temporal = ruta.with_name(f".{ruta.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as archivo:
+        archivo.write(datos)
+    os.chmod(temporal, 0o600)
+    temporal.replace(ruta)
+
+
 def kafka() -> str:
     return f"{HOST}:{puerto('kafka')}"
 

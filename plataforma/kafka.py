@@ -9,7 +9,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from infra.comun import carpeta_datos, puertos
+from plataforma.embebido import carpeta_datos, puertos
 
 HOST_EMBEBIDO = "127.0.0.1"
 PROTOCOLOS_TLS = ("SSL", "SASL_SSL")

@@ -8,8 +8,9 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.comun import escribir_secreto
+from plataforma.embebido import escribir_secreto
 from plataforma.admin_kafka import AdminKafka, ErrorProvision, esperar_credencial
+from plataforma.control import publicar_alta
 from plataforma.kafka import ConexionKafka
 from plataforma.permisos import (CANONICOS, OPERADOR, SERVICIOS, TOPICO_REENVIOS, TOPICOS_PLATAFORMA, exigir_id,
                                  permisos_institucion, permisos_operador, permisos_servicio, principal_institucion,
@@ -96,7 +97,14 @@ def _asegurar_topicos(k: AdminKafka, existentes: set[str], nombres: list[str], p
     return faltan + ajenos
 
 
+def _sin_seguridad(k: AdminKafka) -> bool:
+    """Un Kafka propio sin autenticación (PLAINTEXT): no hay usuarios ni ACLs que poner, sólo tópicos y avisos."""
+    return k.conexion.protocolo == "PLAINTEXT"
+
+
 def _asegurar_permisos(k: AdminKafka, existentes: set, permisos: list) -> int:
+    if _sin_seguridad(k):
+        return 0
     faltan = sorted(set(permisos) - existentes)
     k.crear_permisos(faltan)
     existentes.update(faltan)
@@ -108,6 +116,8 @@ def _asegurar_principal(k: AdminKafka, usuarios: dict, usuario: str, carpeta: Pa
     """Crea el usuario si falta (con la clave guardada, si la hay); devuelve la clave si la puso.
 
     A un usuario que ya existe nunca se le cambia la clave, aunque `carpeta` no la tenga: eso es `rotar`."""
+    if _sin_seguridad(k):
+        return None
     guardada = _guardada(carpeta, usuario)
     if usuario in usuarios:
         if guardada and not all(a.is_file() for a in _archivos(carpeta, usuario)):
@@ -127,7 +137,8 @@ def preparar(admin: ConexionKafka, *, otorgantes: list[str], particiones: int = 
     el alta de cada otorgante. Lo que ya existe se respeta (las claves guardadas siguen valiendo)."""
     k, hecho = AdminKafka(admin), Preparacion()
     cliente = dataclasses.replace(admin, bootstrap=bootstrap_clientes or admin.bootstrap)
-    topicos, usuarios, permisos = k.topicos(), k.usuarios(), k.permisos()
+    topicos = k.topicos()
+    usuarios, permisos = ({}, set()) if _sin_seguridad(k) else (k.usuarios(), k.permisos())
     hecho.topicos = _asegurar_topicos(k, topicos, list(TOPICOS_PLATAFORMA), particiones, replicacion)
     ultima = None  # la última credencial creada: cuando el broker la acepta, ya aplicó las anteriores
     propios = {**{principal_servicio(s): t for s, t in CANONICOS.items()}, OPERADOR: TOPICO_REENVIOS}
@@ -167,7 +178,9 @@ def _alta(k: AdminKafka, estado: tuple, institucion: str, particiones: int, repl
     usuario, nombres = principal_institucion(institucion), list(topicos_institucion(institucion))
     tocados = _asegurar_topicos(k, topicos, nombres, particiones, replicacion)
     clave, archivos = None, ()
-    if usuario not in usuarios:
+    if _sin_seguridad(k):
+        pass
+    elif usuario not in usuarios:
         clave = _clave_nueva()
         if carpeta is not None:  # primero en disco: si Kafka falla, el próximo alta la reemplaza
             archivos = _guardar(carpeta, dataclasses.replace(cliente, usuario=usuario, clave=clave))
@@ -176,6 +189,7 @@ def _alta(k: AdminKafka, estado: tuple, institucion: str, particiones: int, repl
     elif carpeta is not None:
         archivos = tuple(a for a in _archivos(carpeta, usuario) if a.is_file())
     acls = _asegurar_permisos(k, permisos, permisos_institucion(institucion))
+    publicar_alta(k.conexion, institucion)  # los servicios la escuchan desde ya (y lo de su ingreso no espera)
     credenciales = Credenciales(institucion, usuario, clave, "creada" if clave else "ya existe", tuple(nombres),
                                 archivos)
     return _Alta(credenciales, tocados, acls)
@@ -191,8 +205,8 @@ def alta_institucion(admin: ConexionKafka, institucion: str, *, particiones: int
     exigir_id(institucion)
     k = AdminKafka(admin)
     cliente = dataclasses.replace(admin, bootstrap=bootstrap_clientes or admin.bootstrap)
-    alta = _alta(k, (k.topicos(), k.usuarios(), k.permisos()), institucion, particiones, replicacion,
-                 carpeta_credenciales, cliente)
+    estado = (k.topicos(), {}, set()) if _sin_seguridad(k) else (k.topicos(), k.usuarios(), k.permisos())
+    alta = _alta(k, estado, institucion, particiones, replicacion, carpeta_credenciales, cliente)
     if alta.credenciales.clave is not None:
         esperar_credencial(dataclasses.replace(admin, usuario=alta.credenciales.usuario, clave=alta.credenciales.clave),
                            alta.credenciales.topicos[0])

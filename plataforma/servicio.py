@@ -60,8 +60,9 @@ class Servicio:
         self.metricas = Metricas(self.nombre)
         self.procesador = Procesador(self.nombre, self.reacciones, self.repositorio,
                                      guardian_ingreso=self.guardian_ingreso, metricas=self.metricas)
+        self.conexion = self.ajustes.conexion_kafka(f"alva-{self.nombre}")  # su propio principal
         self.broker = KafkaBroker(
-            self.ajustes.kafka_bootstrap_servers,
+            **self.conexion.faststream(),
             client_id=f"alva-{self.nombre}",
             metadata_max_age_ms=self.ajustes.metadata_max_age_ms,
             middlewares=[self.metricas.middleware],
@@ -126,11 +127,10 @@ class Servicio:
         await migrar(self.pool, self.nombre, self.carpeta_sql)
         for preparar in self.al_arrancar:
             await preparar(self)
-        if faltan := await faltantes(self.ajustes.kafka_bootstrap_servers, self.publica):
+        if faltan := await faltantes(self.conexion.aiokafka(), self.publica):
             raise RuntimeError(f"{self.nombre}: faltan los tópicos {', '.join(faltan)}; los crea la preparación de la "
                                "plataforma (python -m infra.entorno arrancar, o alva plataforma preparar).")
-        productor = crear_productor({"bootstrap_servers": self.ajustes.kafka_bootstrap_servers},
-                                    f"alva-{self.nombre}-relay")
+        productor = crear_productor(self.conexion.aiokafka(), f"alva-{self.nombre}-relay")
         await productor.start()
         self.relay = Relay(self.pool, self.nombre, productor,
                            al_apartar=lambda topico: self.metricas.contar("mensajes_apartados", topico=topico))

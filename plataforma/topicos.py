@@ -1,20 +1,14 @@
-"""Tópicos: los de la plataforma, los de cada institución al darla de alta, y saber cuáles faltan."""
+"""Tópicos: saber cuáles faltan, y crear los propios de una prueba o una medición. Los de la plataforma y los de
+cada institución los crea el aprovisionamiento (plataforma.provision), que también da permisos y avisa."""
 
+import asyncio
 import logging
-import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from esquemas.catalogo import TOPICOS_CANONICOS, TOPICOS_PLATAFORMA
-from esquemas.control import TOPICO as TOPICO_CONTROL, InstitucionDadaDeAlta
-from esquemas.ingreso import topico_ingreso
-from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, topico_dlq
-from esquemas.respuestas import topico_respuestas
-from plataforma.nube import armar, mensaje
+from plataforma.kafka import ConexionKafka
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +16,12 @@ log = logging.getLogger(__name__)
 CONFIG_TOPICO = {"message.timestamp.type": "LogAppendTime"}
 
 
-def topicos_de_plataforma() -> list[str]:
-    return [*TOPICOS_PLATAFORMA, *(topico_dlq(t) for t in (*TOPICOS_CANONICOS, TOPICO_RECHAZOS))]
-
-
-def topicos_de_institucion(institucion: str) -> list[str]:
-    ingreso = topico_ingreso(institucion)
-    return [ingreso, topico_dlq(ingreso), topico_respuestas(institucion)]
-
-
-async def faltantes(bootstrap: str | dict, topicos: Iterable[str]) -> list[str]:
+async def faltantes(opciones: dict, topicos: Iterable[str]) -> list[str]:
     """Los de `topicos` que Kafka no tiene (o que este cliente no puede ver)."""
     pedidos = set(topicos)
     if not pedidos:
         return []
-    admin = AIOKafkaAdminClient(**_opciones(bootstrap), client_id="alva-topicos")
+    admin = AIOKafkaAdminClient(**opciones, client_id="alva-topicos")
     await admin.start()
     try:
         return sorted(pedidos - set(await admin.list_topics()))
@@ -44,48 +29,30 @@ async def faltantes(bootstrap: str | dict, topicos: Iterable[str]) -> list[str]:
         await admin.close()
 
 
-class Topicos:
-    """Crea tópicos (con la configuración de la plataforma) y da de alta instituciones."""
-
-    def __init__(self, bootstrap: str | dict, particiones: int = 3, replicacion: int = 1) -> None:
-        self.opciones, self.particiones, self.replicacion = _opciones(bootstrap), particiones, replicacion
-
-    async def asegurar(self, nombres: Iterable[str]) -> set[str]:
-        """Crea los que falten; devuelve los creados."""
-        nombres = set(nombres)
-        admin = AIOKafkaAdminClient(**self.opciones, client_id="alva-topicos")
-        await admin.start()
-        try:
-            nuevos = nombres - set(await admin.list_topics())
-            if nuevos:
-                respuesta = await admin.create_topics([NewTopic(n, self.particiones, self.replicacion,
-                                                                topic_configs=CONFIG_TOPICO) for n in sorted(nuevos)])
-                for nombre, codigo, *_ in getattr(respuesta, "topic_errors", []):
-                    if codigo not in (0, TopicAlreadyExistsError.errno):
-                        raise RuntimeError(f"Kafka no creó el tópico {nombre}: error {codigo}")
-                log.info("tópicos creados: %s", sorted(nuevos))
-        finally:
-            await admin.close()
-        return nuevos
-
-    async def preparar_plataforma(self) -> None:
-        await self.asegurar(topicos_de_plataforma())
-
-    async def alta_institucion(self, institucion: str) -> str:
-        """Crea su ingreso, su DLQ y sus respuestas, y avisa en `alva.control` para que los servicios la escuchen."""
-        await self.asegurar(topicos_de_institucion(institucion))
-        productor = AIOKafkaProducer(**self.opciones, acks="all", enable_idempotence=True)
-        await productor.start()
-        try:
-            datos = InstitucionDadaDeAlta(institucion=institucion, topico=topico_ingreso(institucion))
-            sobre = armar(InstitucionDadaDeAlta.tipo, datos.model_dump(mode="json"), id_=str(uuid.uuid4()),
-                          institucion=institucion, servicio="alta", cuando=datetime.now(UTC), subject=institucion)
-            m = mensaje(TOPICO_CONTROL, sobre)
-            await productor.send_and_wait(m.topico, m.valor, key=m.llave, headers=list(m.cabeceras))
-        finally:
-            await productor.stop()
-        return topico_ingreso(institucion)
+async def crear(opciones: dict, nombres: Iterable[str], particiones: int = 3, replicacion: int = 1) -> set[str]:
+    """Crea los que falten (con la hora del broker), como lo haría el aprovisionamiento; devuelve los creados."""
+    nombres = set(nombres)
+    admin = AIOKafkaAdminClient(**opciones, client_id="alva-topicos")
+    await admin.start()
+    try:
+        nuevos = nombres - set(await admin.list_topics())
+        if nuevos:
+            respuesta = await admin.create_topics([NewTopic(n, particiones, replicacion, topic_configs=CONFIG_TOPICO)
+                                                   for n in sorted(nuevos)])
+            for nombre, codigo, *_ in getattr(respuesta, "topic_errors", []):
+                if codigo not in (0, TopicAlreadyExistsError.errno):
+                    raise RuntimeError(f"Kafka no creó el tópico {nombre}: error {codigo}")
+    finally:
+        await admin.close()
+    return nuevos
 
 
-def _opciones(bootstrap: str | dict) -> dict:
-    return bootstrap if isinstance(bootstrap, dict) else {"bootstrap_servers": bootstrap}
+async def dar_de_alta(admin: ConexionKafka, *instituciones: str, particiones: int = 3, replicacion: int = 1) -> None:
+    """El alta completa de cada institución (tópicos, principal, permisos y aviso en alva.control), desde código
+    asíncrono. Lo que ya existía se respeta."""
+    from plataforma import provision
+    from plataforma.kafka import carpeta_principales
+
+    for institucion in instituciones:
+        await asyncio.to_thread(provision.alta_institucion, admin, institucion, particiones=particiones,
+                                replicacion=replicacion, carpeta_credenciales=carpeta_principales())

@@ -12,12 +12,20 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
+from plataforma import provision
+from plataforma.kafka import ConexionKafka, conexion_desde_entorno, conexion_embebida
+
 
 @dataclass(frozen=True)
 class Infra:
     kafka: str
     postgres_dsn: str
     origen: str
+    admin: "ConexionKafka"  # el administrador: prepara tópicos, da de alta, y las pruebas leen y escriben con él
+
+    def opciones(self) -> dict:
+        """kwargs de aiokafka para los clientes de las pruebas."""
+        return self.admin.aiokafka()
 
 
 def unico(prefijo: str = "t") -> str:
@@ -41,14 +49,18 @@ def _con_testcontainers(pila) -> Infra:
 
     kafka = pila.enter_context(KafkaContainer("confluentinc/cp-kafka:7.6.1").with_kraft())
     postgres = pila.enter_context(PostgresContainer("postgres:15", driver=None))
-    return Infra(kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers")
+    admin = ConexionKafka(kafka.get_bootstrap_server(), "PLAINTEXT", None)
+    provision.preparar(admin, otorgantes=["prodheg"])  # sin seguridad: tópicos y avisos de alta
+    return Infra(admin.bootstrap, postgres.get_connection_url(), "testcontainers", admin)
 
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     kafka, dsn = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("ALVA_POSTGRES_DSN")
     if kafka and dsn:
-        yield Infra(kafka, dsn, "entorno")
+        admin = conexion_desde_entorno("alva-admin")
+        provision.preparar(admin, otorgantes=["prodheg"])
+        yield Infra(kafka, dsn, "entorno", admin)
         return
     if _docker_responde():
         from contextlib import ExitStack
@@ -58,8 +70,8 @@ def infra() -> Iterator[Infra]:
         return
     from infra import entorno
 
-    e = entorno.arrancar(("kafka", "postgres"))
-    yield Infra(e.kafka_bootstrap, e.postgres_dsn, "embebido")
+    e = entorno.arrancar(("kafka", "postgres"))  # aprovisionado: tópicos, principales, permisos y el otorgante
+    yield Infra(e.kafka_bootstrap, e.postgres_dsn, "embebido", conexion_embebida("alva-admin"))
 
 
 @pytest.fixture(scope="session")

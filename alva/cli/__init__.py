@@ -2,12 +2,13 @@
 
 import typer
 
-from alva.cli import credenciales, emitir, estado, observar
+from alva.cli import credenciales, dlq, emitir, estado, grupos, observar, outbox
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
     help="Emitir reportes, seguir los tópicos, ver el estado de una institución y reparar. Lee "
-         "KAFKA_BOOTSTRAP_SERVERS y ALVA_POSTGRES_DSN (por omisión, lo embebido de `make infra`). "
+         "KAFKA_BOOTSTRAP_SERVERS, ALVA_KAFKA_* y ALVA_POSTGRES_DSN (por omisión, lo embebido de `make infra`, con el "
+         "usuario de cada institución o el de quien opera). "
          "Códigos de salida: 0 bien, 1 rechazado, 2 entrada inválida, 3 sin respuesta, 4 sin conexión.")
 app.command()(emitir.emitir)
 app.command()(emitir.esquemas)
@@ -17,8 +18,9 @@ app.add_typer(emitir.evidencia, name="evidencia")
 app.add_typer(emitir.distintivo, name="distintivo")
 app.command()(observar.observar)
 app.command()(observar.rechazos)
-app.add_typer(observar.dlq, name="dlq")
-app.command()(observar.grupos)
+app.add_typer(dlq.dlq, name="dlq")
+app.add_typer(outbox.outbox, name="outbox")
+app.command()(grupos.grupos)
 app.command()(estado.estado)
 app.command()(estado.entregas)
 

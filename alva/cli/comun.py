@@ -7,16 +7,18 @@ import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAuthorizationFailedError
 from rich.console import Console
+from rich.text import Text
 
 from alva.observador import particiones_de
 from plataforma.config import Ajustes
+from plataforma.kafka import SinCredenciales
 
 # Fuera de una terminal (tuberías, scripts) las tablas no se parten a 80 columnas.
 consola = Console(highlight=False, width=None if sys.stdout.isatty() else 250)
@@ -33,13 +35,35 @@ class Salida(IntEnum):
     SIN_CONEXION = 4  # Kafka o PostgreSQL no responden
 
 
+OPERADOR = "alva-operador"
+Json = Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")]
+
+
 def ajustes() -> Ajustes:
     return Ajustes()
+
+
+def kafka(principal: str = OPERADOR) -> dict:
+    """kwargs de aiokafka para conectar como `principal` (por omisión, quien opera: lee todo, escribe casi nada);
+    ALVA_KAFKA_USUARIO y ALVA_KAFKA_CLAVE, si se dan, mandan. Sin credenciales: mensaje y código 4."""
+    try:
+        return ajustes().conexion_kafka(principal).aiokafka()
+    except SinCredenciales as e:
+        salir(Salida.SIN_CONEXION, f"[red]✘ Sin credenciales de Kafka:[/] {e}")
+
+
+_JSON = {"activo": False}  # el comando pidió --json: también los errores salen como JSON en stdout
+
+
+def en_json(activo: bool) -> None:
+    _JSON["activo"] = activo
 
 
 def salir(codigo: Salida, mensaje: str | None = None) -> None:
     if mensaje:
         errores.print(mensaje)
+        if _JSON["activo"]:
+            json_a_pantalla({"error": Text.from_markup(mensaje).plain.lstrip("✘ "), "codigo_salida": int(codigo)})
     raise typer.Exit(int(codigo))
 
 
@@ -47,10 +71,13 @@ def correr(corrutina: Coroutine) -> Any:
     """Corre la parte asíncrona de un comando; Kafka o PostgreSQL caídos dan un mensaje y el código 4."""
     try:
         return asyncio.run(corrutina)
+    except TopicAuthorizationFailedError as e:
+        salir(Salida.SIN_CONEXION, f"[red]✘ Kafka no lo permite a este usuario[/] ({e}). Cada institución escribe sólo "
+                                   "su ingreso y lee sólo sus respuestas; quien opera lee todo.")
     except (KafkaConnectionError, ConnectionError, OSError) as e:
         salir(Salida.SIN_CONEXION, f"[red]✘ Sin conexión[/] ({type(e).__name__}: {e}). Revise KAFKA_BOOTSTRAP_SERVERS "
-                                   f"({ajustes().kafka_bootstrap_servers}) y ALVA_POSTGRES_DSN, o arranque lo "
-                                   "embebido con `make infra`.")
+                                   f"({ajustes().kafka_bootstrap_servers}), ALVA_KAFKA_* y ALVA_POSTGRES_DSN, o "
+                                   "arranque lo embebido con `make infra`.")
     except KafkaError as e:
         salir(Salida.SIN_CONEXION, f"[red]✘ Kafka respondió con un error:[/] {e}")
 
@@ -77,34 +104,34 @@ def instante(texto: str | None) -> datetime | None:
     return momento if momento.tzinfo else momento.astimezone()
 
 
-async def admin(bootstrap: str) -> AIOKafkaAdminClient:
-    cliente = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+async def admin(opciones: dict) -> AIOKafkaAdminClient:
+    cliente = AIOKafkaAdminClient(**opciones, request_timeout_ms=10_000)
     await cliente.start()
     return cliente
 
 
-async def productor(bootstrap: str) -> AIOKafkaProducer:
+async def productor(opciones: dict) -> AIOKafkaProducer:
     """Como el de los servicios: `acks=all` e idempotente (los valores por omisión de aiokafka no lo son)."""
-    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+    p = AIOKafkaProducer(**opciones, acks="all", enable_idempotence=True,
                          request_timeout_ms=15_000)
     await p.start()
     return p
 
 
-async def topicos_alva(bootstrap: str) -> list[str]:
-    cliente = await admin(bootstrap)
+async def topicos_alva(opciones: dict) -> list[str]:
+    cliente = await admin(opciones)
     try:
         return sorted(t for t in await cliente.list_topics() if t.startswith("alva."))
     finally:
         await cliente.close()
 
 
-async def lector_en(bootstrap: str, topicos: list[str], desde: datetime | None, *, al_final: bool = False,
+async def lector_en(opciones: dict, topicos: list[str], desde: datetime | None, *, al_final: bool = False,
                     grupo: str | None = None) -> tuple[AIOKafkaConsumer, dict[TopicPartition, int]]:
     """Un lector asignado a todas las particiones de `topicos`, puesto en `desde` (o al principio, o al final,
     o donde lo dejó `grupo`), con el final que tenía cada partición al abrirse."""
-    tps = await particiones_de(bootstrap, topicos) if topicos else []
-    lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=grupo, enable_auto_commit=False,
+    tps = await particiones_de(opciones, topicos) if topicos else []
+    lector = AIOKafkaConsumer(**opciones, group_id=grupo, enable_auto_commit=False,
                               auto_offset_reset="earliest")
     await lector.start()
     try:
@@ -129,12 +156,12 @@ async def lector_en(bootstrap: str, topicos: list[str], desde: datetime | None, 
         raise
 
 
-async def finales_de(bootstrap: str, topicos: list[str]) -> dict[TopicPartition, int]:
+async def finales_de(opciones: dict, topicos: list[str]) -> dict[TopicPartition, int]:
     """El offset final de cada partición de `topicos`, ahora."""
-    tps = await particiones_de(bootstrap, topicos) if topicos else []
+    tps = await particiones_de(opciones, topicos) if topicos else []
     if not tps:
         return {}
-    lector = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    lector = AIOKafkaConsumer(**opciones, enable_auto_commit=False)
     await lector.start()
     try:
         return await lector.end_offsets(tps)

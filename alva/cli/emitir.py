@@ -13,18 +13,19 @@ import typer
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from alva.cli.comun import (Salida, ajustes, consola, correr, errores, json_a_pantalla, productor, salir,
-                            topicos_alva)
+from alva.cli.comun import (OPERADOR, Json, Salida, consola, correr, en_json, errores, json_a_pantalla, kafka,
+                            productor, salir, topicos_alva)
 from alva.lineas import tipo_corto
 from alva.observador import Observador
 from esquemas import CloudEvent
-from esquemas.catalogo import TIPOS, TOPICOS_CANONICOS
+from esquemas.catalogo import TIPOS
 from esquemas.exportar import ejemplos_json, escribir, esquemas_json
 from esquemas.ingreso import topico_ingreso
-from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, EntradaRechazada
+from esquemas.respuestas import ReporteRespondido, topico_respuestas
 from plataforma.nube import describir_error
 from plataforma.nube import CABECERAS_REPORTE
 
@@ -131,24 +132,25 @@ def leer_reportes(archivo: Path | None, tipo: str | None, institucion: str | Non
     return eventos
 
 
-def reporte_de(evento: CloudEvent) -> str | None:
-    """El id del reporte del que este evento es desenlace: el rechazado, o el que lo causó."""
-    if evento.type == EntradaRechazada.tipo:
-        return evento.data.get("entrada_id")
-    return evento.causationid
+def principal_de(eventos: list[CloudEvent]) -> str:
+    """Quien envía: la institución (su propio usuario de Kafka); varias a la vez, sólo quien opera."""
+    instituciones = {e.institucion for e in eventos}
+    return f"institucion-{instituciones.pop()}" if len(instituciones) == 1 else OPERADOR
 
 
-async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float,
-                           progreso: bool = False) -> dict[str, Desenlace | None]:
-    a = ajustes()
-    existentes = set(await topicos_alva(a.kafka_bootstrap_servers))
-    if faltan := sorted({topico_ingreso(e.institucion) for e in eventos} - existentes):
-        salir(Salida.INVALIDO, f"[red]✘ No existe {', '.join(faltan)}[/]: la institución no está dada de alta; "
-                               "el otorgante la da de alta con `alva alta <institucion>`. No se envió nada.")
-    observador = await Observador.abrir(a.kafka_bootstrap_servers, [*TOPICOS_CANONICOS, TOPICO_RECHAZOS]) \
-        if esperar else None
+async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float, *, progreso: bool = False,
+                           principal: str | None = None) -> dict[str, Desenlace | None]:
+    """Envía como la institución y, con `esperar`, lee su desenlace en su propio tópico de respuestas."""
+    opciones = kafka(principal or principal_de(eventos))
+    visibles = set(await topicos_alva(opciones))
+    if faltan := sorted({topico_ingreso(e.institucion) for e in eventos} - visibles):
+        salir(Salida.INVALIDO, f"[red]✘ No existe {', '.join(faltan)}[/] (o este usuario no puede escribir en él): la "
+                               "institución no está dada de alta; el otorgante la da de alta con `alva alta "
+                               "<institucion>`. No se envió nada.")
+    respuestas = sorted({topico_respuestas(e.institucion) for e in eventos})
+    observador = await Observador.abrir(opciones, respuestas) if esperar else None
     try:
-        p = await productor(a.kafka_bootstrap_servers)
+        p = await productor(opciones)
         try:
             with Progress(console=errores, transient=True, disable=not progreso) as barra:
                 tarea = barra.add_task("emitiendo", total=len(eventos))
@@ -161,14 +163,15 @@ async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: fl
                     await envio
         finally:
             await p.stop()
-        resultados: dict[str, Desenlace | None] = {str(e.id): None for e in eventos}
+        resultados: dict[str, Desenlace | None] = {e.id: None for e in eventos}
         if observador is None:
             return resultados
         limite = time.monotonic() + plazo_s
         while None in resultados.values() and time.monotonic() < limite:
             for _, visto in await observador.recibir(min(0.5, max(0.01, limite - time.monotonic()))):
-                if (rid := reporte_de(visto)) in resultados and resultados[rid] is None:
-                    resultados[rid] = Desenlace(visto.type != EntradaRechazada.tipo, visto)
+                rid = visto.data.get("entrada_id")
+                if visto.type == ReporteRespondido.tipo and rid in resultados and resultados[rid] is None:
+                    resultados[rid] = Desenlace(bool(visto.data["aceptado"]), visto)
         return resultados
     finally:
         if observador is not None:
@@ -176,12 +179,13 @@ async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: fl
 
 
 def describir(desenlace: Desenlace) -> str:
-    e = desenlace.evento
+    d = desenlace.evento.data
+    ya = " [dim](ya se había procesado: el mismo desenlace de entonces)[/]" if d.get("repetido") else ""
     if desenlace.aceptado:
-        return f"[green]✔ aceptado[/]: {tipo_corto(e.type)} ({e.id})"
-    d = e.data
+        hechos = ", ".join(tipo_corto(h["type"]) for h in d.get("hechos", [])) or "sin cambios"
+        return f"[green]✔ aceptado[/] por {d.get('servicio')}: {hechos}{ya}"
     campo = f" en {d['campo']}" if d.get("campo") else ""
-    return f"[red]✘ rechazado[/] por {d.get('servicio')}: [bold]{d['codigo']}[/]{campo}: {d['motivo']}"
+    return f"[red]✘ rechazado[/] por {d.get('servicio')}: [bold]{d['codigo']}[/]{campo}: {escape(d['motivo'])}{ya}"
 
 
 def emitir(
@@ -192,43 +196,47 @@ def emitir(
                                                  "completo; .jsonl para varios; - para la entrada estándar.")] = None,
     dato: Annotated[list[str], typer.Option("--dato", "-d", help="campo=valor (el valor en JSON si lo es); "
                                             "se repite.")] = [],  # noqa: B006 - así declara typer las listas
-    esperar: Annotated[bool, typer.Option(help="Esperar el hecho que produce, o su rechazo y por qué.")] = False,
+    esperar: Annotated[bool, typer.Option(help="Esperar su desenlace: los hechos que produjo, o su rechazo y "
+                                               "por qué (de alva.respuestas.<institucion>).")] = False,
     plazo: Annotated[float, typer.Option(help="Segundos de espera con --esperar.")] = 60.0,
-    como_json: Annotated[bool, typer.Option("--json", help="Salida JSON para scripts.")] = False,
+    como_json: Json = False,
 ) -> None:
-    """Valida un reporte contra su JSON Schema y lo envía al tópico de ingreso de la institución.
+    """Valida un reporte contra su JSON Schema y lo envía, como la institución, a su tópico de ingreso.
 
     Un reporte inválido no sale de esta máquina (código 2, con el campo). Con --esperar: 0 si se aceptó,
-    1 si se rechazó, 3 si no hubo respuesta en el plazo.
+    1 si se rechazó, 3 si no hubo respuesta en el plazo (p. ej. espera a su convenio). Un reporte ya procesado
+    (mismo id y contenido) responde al momento con el desenlace que tuvo.
     """
+    en_json(como_json)
     try:
         eventos = leer_reportes(archivo, tipo, institucion, dato)
     except ReporteInvalido as e:
         if como_json:
-            json_a_pantalla({"error": e.motivo, "campo": e.campo})
-        salir(Salida.INVALIDO, f"[red]✘ Reporte inválido, no se envió:[/] {e.motivo}")
+            json_a_pantalla({"error": e.motivo, "campo": e.campo, "codigo_salida": int(Salida.INVALIDO)})
+        salir(Salida.INVALIDO, f"[red]✘ Reporte inválido, no se envió:[/] {escape(e.motivo)}")
     enviar(eventos, esperar, plazo, como_json)
 
 
-def enviar(eventos: list[CloudEvent], esperar: bool, plazo: float, como_json: bool) -> None:
-    resultados = correr(emitir_y_esperar(eventos, esperar, plazo, progreso=len(eventos) > 20))
+def enviar(eventos: list[CloudEvent], esperar: bool, plazo: float, como_json: bool, principal: str | None = None) -> None:
+    en_json(como_json)
+    resultados = correr(emitir_y_esperar(eventos, esperar, plazo, progreso=len(eventos) > 20, principal=principal))
     codigo = Salida.BIEN
     for e in eventos:
-        d = resultados[str(e.id)]
+        d = resultados[e.id]
         if esperar and d is None:
             codigo = max(codigo, Salida.SIN_RESPUESTA)
         elif d is not None and not d.aceptado:
             codigo = max(codigo, Salida.RECHAZADO)
         if como_json:
-            json_a_pantalla({"id": str(e.id), "type": e.type, "topico": topico_ingreso(e.institucion),
+            json_a_pantalla({"id": e.id, "type": e.type, "topico": topico_ingreso(e.institucion),
                              "desenlace": d.como_dict() if d else None})
             continue
         consola.print(f"{e.id}  {tipo_corto(e.type)} → {topico_ingreso(e.institucion)}")
         if d is not None:
             consola.print("  " + describir(d))
         elif esperar:
-            consola.print(f"  [yellow]… sin respuesta en {plazo:g} s[/]: quizá espera a su convenio (ver "
-                          "`alva rechazos`, `alva grupos`).")
+            consola.print(f"  [yellow]… sin desenlace en {plazo:g} s[/]: quizá espera a su convenio (ver "
+                          "`alva estado`, `alva grupos`).")
     raise typer.Exit(int(codigo))
 
 
@@ -242,7 +250,7 @@ def esquemas(
         carpeta.mkdir(parents=True, exist_ok=True)
         escribir(carpeta, esquemas_json())
         escribir(carpeta / "ejemplos", ejemplos_json())
-    filas = [{"type": n, "topico": t.topico or "alva.ingreso.<institucion>",
+    filas = [{"type": n, "topico": t.topico.replace("{institucion}", "<institucion>"),
               "descripcion": (t.modelo.__doc__ or "").strip().splitlines()[0]} for n, t in sorted(TIPOS.items())]
     if como_json:
         json_a_pantalla(filas)
@@ -264,11 +272,13 @@ distintivo = typer.Typer(help="Acciones sobre un distintivo otorgado.", no_args_
 
 
 def _actuar(tipo: str, otorgante: str, datos: dict, esperar: bool, como_json: bool) -> None:
+    """Una acción de quien opera: un reporte del otorgante, desde su ingreso, con el usuario de quien opera."""
+    en_json(como_json)
     try:
         evento = construir(tipo, otorgante, {k: v for k, v in datos.items() if v is not None})
     except ReporteInvalido as e:
         salir(Salida.INVALIDO, f"[red]✘ Acción inválida, no se envió:[/] {e.motivo}")
-    enviar([evento], esperar, 60.0, como_json)
+    enviar([evento], esperar, 60.0, como_json, principal=OPERADOR)
 
 
 @evidencia.command("aprobar")

@@ -1,21 +1,18 @@
-"""Para quien opera: seguir los tópicos, ver una cadena entera, los rechazos, la DLQ y el retraso de cada servicio."""
+"""Para quien opera: seguir los tópicos, ver una cadena entera y los rechazos."""
 
-import asyncio
 import time
 from collections import defaultdict
 from typing import Annotated
 
 import typer
-from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v1
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from alva.cli.comun import (Salida, admin, ajustes, consola, correr, errores, finales_de, instante, json_a_pantalla,
-                            leer_hasta, lector_en, por_leer, productor, salir, topicos_alva)
-from alva.demo import SERVICIOS
+from alva.cli.comun import (Salida, consola, correr, errores, instante, json_a_pantalla, kafka, leer_hasta, lector_en,
+                            por_leer, salir, topicos_alva)
 from alva.lineas import linea, tipo_corto
 from esquemas import CloudEvent
 from esquemas.rechazos import SUFIJO_DLQ, TOPICO as TOPICO_RECHAZOS
@@ -80,7 +77,7 @@ def observar(
 
 
 async def _topicos(topicos: list[str] | None) -> list[str]:
-    todos = await topicos_alva(ajustes().kafka_bootstrap_servers)
+    todos = await topicos_alva(kafka())
     if topicos:
         faltan = [t for t in topicos if t not in todos]
         if faltan:
@@ -90,9 +87,8 @@ async def _topicos(topicos: list[str] | None) -> list[str]:
 
 
 async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion, plazo, maximo, como_json) -> None:
-    bootstrap = ajustes().kafka_bootstrap_servers
     nombres = await _topicos(topicos)
-    lector, _ = await lector_en(bootstrap, nombres, None if desde_inicio else inicio,
+    lector, _ = await lector_en(kafka(), nombres, None if desde_inicio else inicio,
                                 al_final=not desde_inicio and inicio is None)
     errores.print(f"[dim]siguiendo {', '.join(nombres)}[/]")  # en stderr: también avisa a un script que ya escucha
     vistos, limite = 0, time.monotonic() + plazo if plazo is not None else None
@@ -127,7 +123,7 @@ async def _historia(topicos, inicio, institucion, tipo, correlacion, maximo, com
 
 async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple[str, int, int, CloudEvent]]:
     """Todo lo que hay hoy en los tópicos (desde `inicio`), con una barra de avance."""
-    lector, finales = await lector_en(ajustes().kafka_bootstrap_servers, topicos, inicio)
+    lector, finales = await lector_en(kafka(), topicos, inicio)
     eventos = []
     try:
         total = await por_leer(lector, finales)
@@ -216,191 +212,3 @@ def rechazos(
     consola.print(tabla if filas else "[green]Ningún rechazo.[/]")
 
 
-dlq = typer.Typer(help="La cola de mensajes muertos: lo ilegible y lo que un servicio no pudo procesar.",
-                  invoke_without_command=True)
-GRUPO_REENVIO = "alva-dlq-reenvio"
-
-
-def _cabecera(registro, nombre: str) -> str | None:
-    for k, v in registro.headers or ():
-        if k == nombre:
-            return v.decode("utf-8", "replace")
-    return None
-
-
-async def _dlqs(topico: str | None) -> list[str]:
-    todos = [t for t in await topicos_alva(ajustes().kafka_bootstrap_servers) if t.endswith(SUFIJO_DLQ)]
-    if topico:
-        topico = topico if topico.endswith(SUFIJO_DLQ) else topico + SUFIJO_DLQ
-        return [topico] if topico in todos else []
-    return todos
-
-
-@dlq.callback()
-def dlq_listar(ctx: typer.Context,
-               topico: Annotated[str | None, typer.Option(help="Sólo esta DLQ (o la de este tópico).")] = None,
-               como_json: Json = False) -> None:
-    """Lista lo que hay en las DLQ y si ya se reenvió."""
-    if ctx.invoked_subcommand is not None:
-        return
-    filas = correr(_listar_dlq(topico))
-    if como_json:
-        json_a_pantalla(filas)
-        return
-    tabla = Table("dlq@offset", "original", "servicio", "código", "motivo", "reenviado", "contenido", box=None)
-    for f in filas:
-        tabla.add_row(f"{f['dlq']}:{f['particion']}@{f['offset']}", f"{f['topico_original']}@{f['offset_original']}",
-                      f["servicio"] or "", f"[red]{f['codigo']}[/]", escape(f["motivo"] or ""),
-                      "sí" if f["reenviado"] else "[yellow]no[/]", escape(f["contenido"][:50]))
-    consola.print(tabla if filas else "[green]Las DLQ están vacías.[/]")
-
-
-async def _listar_dlq(topico: str | None) -> list[dict]:
-    bootstrap = ajustes().kafka_bootstrap_servers
-    nombres = await _dlqs(topico)
-    if not nombres:
-        return []
-    cliente = await admin(bootstrap)
-    try:
-        hechos = await cliente.list_consumer_group_offsets(GRUPO_REENVIO)
-    finally:
-        await cliente.close()
-    lector, finales = await lector_en(bootstrap, nombres, None)
-    filas = []
-    try:
-        async for tp, registros in leer_hasta(lector, finales):
-            for r in registros:
-                hecho = hechos.get(tp)
-                filas.append({
-                    "dlq": r.topic, "particion": r.partition, "offset": r.offset,
-                    "topico_original": _cabecera(r, "alva-topico-original") or r.topic.removesuffix(SUFIJO_DLQ),
-                    "offset_original": _cabecera(r, "alva-offset-original"), "servicio": _cabecera(r, "alva-servicio"),
-                    "codigo": _cabecera(r, "alva-error-codigo"), "motivo": _cabecera(r, "alva-error-motivo"),
-                    "reenviado": hecho is not None and r.offset < hecho.offset,
-                    "contenido": (r.value or b"").decode("utf-8", "replace"),
-                })
-    finally:
-        await lector.stop()
-    return filas
-
-
-@dlq.command("reenviar")
-def dlq_reenviar(topico: Annotated[str | None, typer.Option(help="Sólo esta DLQ (o la de este tópico).")] = None,
-                 como_json: Json = False) -> None:
-    """Devuelve a su tópico original lo que aún no se reenvió, una sola vez (tras corregir la causa)."""
-    reenviados = correr(_reenviar(topico))
-    if como_json:
-        json_a_pantalla(reenviados)
-    elif reenviados:
-        for dlq_, n in reenviados.items():
-            consola.print(f"[green]✔[/] {n} mensaje(s) de {dlq_} devueltos a {dlq_.removesuffix(SUFIJO_DLQ)}")
-    else:
-        consola.print("Nada que reenviar.")
-
-
-async def _reenviar(topico: str | None) -> dict[str, int]:
-    """Lee desde donde quedó el grupo `alva-dlq-reenvio`, publica y sólo entonces mueve su offset."""
-    bootstrap = ajustes().kafka_bootstrap_servers
-    nombres = await _dlqs(topico)
-    if not nombres:
-        return {}
-    lector, finales = await lector_en(bootstrap, nombres, None, grupo=GRUPO_REENVIO)
-    p = await productor(bootstrap)
-    cuenta: dict[str, int] = defaultdict(int)
-    try:
-        total = await por_leer(lector, finales)
-        with Progress(console=errores, transient=True, disable=total < 100) as barra:
-            tarea = barra.add_task("reenviando", total=total)
-            async for tp, registros in leer_hasta(lector, finales):
-                for r in registros:
-                    destino = _cabecera(r, "alva-topico-original") or r.topic.removesuffix(SUFIJO_DLQ)
-                    cabeceras = [(k, v) for k, v in r.headers or () if not k.startswith("alva-")]
-                    cabeceras.append(("alva-reenviado-de", f"{r.topic}:{r.partition}@{r.offset}".encode()))
-                    await p.send_and_wait(destino, r.value, key=r.key, headers=cabeceras)
-                    cuenta[r.topic] += 1
-                    barra.advance(tarea)
-                await lector.commit({tp: registros[-1].offset + 1})
-    finally:
-        await p.stop()
-        await lector.stop()
-    return dict(cuenta)
-
-
-def grupos(
-    max_retraso: Annotated[int | None, typer.Option(help="Sale con 1 si algún grupo va más atrás que esto.")] = None,
-    al_dia: Annotated[bool, typer.Option("--esperar-al-dia", help="Espera, con una barra de avance, a que los "
-                                         "servicios (alva-<servicio>) no deban nada; 3 si no en --plazo.")] = False,
-    plazo: Annotated[float, typer.Option(help="Segundos de espera con --esperar-al-dia.")] = 300.0,
-    como_json: Json = False,
-) -> None:
-    """El retraso (lag) de cada servicio: cuántos eventos le faltan por procesar, por tópico."""
-    if al_dia and not correr(_esperar_al_dia(plazo)):
-        salir(Salida.SIN_RESPUESTA, f"[yellow]Los servicios no se pusieron al día en {plazo:g} s.[/]")
-    filas = correr(_grupos())
-    if como_json:
-        json_a_pantalla(filas)
-    else:
-        tabla = Table("grupo", "estado", "instancias", "retraso", "por tópico", box=None)
-        for f in filas:
-            estilo = "green" if f["retraso"] == 0 else "yellow" if f["retraso"] < 1000 else "red"
-            detalle = ", ".join(f"{t} {n}" for t, n in sorted(f["por_topico"].items()) if n)
-            tabla.add_row(f["grupo"], f["estado"], str(f["instancias"]), f"[{estilo}]{f['retraso']}[/]", detalle)
-        consola.print(tabla if filas else "Ningún grupo de consumo de ALVA todavía.")
-    if max_retraso is not None and any(f["retraso"] > max_retraso for f in filas):
-        raise typer.Exit(int(Salida.RECHAZADO))
-
-
-GRUPOS_DE_SERVICIOS = {f"alva-{s}" for s in SERVICIOS}
-
-
-async def _esperar_al_dia(plazo_s: float) -> bool:
-    limite = time.monotonic() + plazo_s
-    with Progress(console=errores, transient=True) as barra:
-        tarea = total = None
-        while True:
-            debe = sum(f["retraso"] for f in await _grupos() if f["grupo"] in GRUPOS_DE_SERVICIOS)
-            if tarea is None:
-                total = max(debe, 1)
-                tarea = barra.add_task("poniéndose al día", total=total)
-            barra.update(tarea, completed=total - debe)
-            if debe == 0:
-                return True
-            if time.monotonic() > limite:
-                return False
-            await asyncio.sleep(0.5)
-
-
-class _DescribirGruposV1(DescribeGroupsRequest):
-    """aiokafka 0.14 negocia DescribeGroups v3 con Kafka 4 y no sabe leer la respuesta; la v1 basta aquí."""
-
-    def build(self, _):
-        return DescribeGroupsRequest_v1(self._groups)
-
-
-async def _describir(cliente, grupo: str) -> tuple[str, int]:
-    """(estado, instancias) del grupo, de DescribeGroups: (error, grupo, estado, tipo, protocolo, miembros)."""
-    nodo = await cliente.find_coordinator(grupo)
-    respuesta = await cliente._client.send(nodo, _DescribirGruposV1([grupo]))  # noqa: SLF001
-    [(_, _, estado, _, _, miembros)] = respuesta.groups
-    return estado, len(miembros)
-
-
-async def _grupos() -> list[dict]:
-    bootstrap = ajustes().kafka_bootstrap_servers
-    cliente = await admin(bootstrap)
-    try:
-        nombres = sorted(g[0] for g in await cliente.list_consumer_groups() if g[0].startswith("alva-"))
-        descritos = {g: await _describir(cliente, g) for g in nombres}
-        confirmados = {g: await cliente.list_consumer_group_offsets(g) for g in nombres}
-    finally:
-        await cliente.close()
-    finales = await finales_de(bootstrap, sorted({tp.topic for offs in confirmados.values() for tp in offs}))
-    filas = []
-    for g in nombres:
-        por_topico: dict[str, int] = defaultdict(int)
-        for tp, om in confirmados[g].items():
-            por_topico[tp.topic] += max(0, finales.get(tp, 0) - om.offset)
-        estado, instancias = descritos.get(g, ("?", 0))
-        filas.append({"grupo": g, "estado": estado, "instancias": instancias,
-                      "retraso": sum(por_topico.values()), "por_topico": dict(por_topico)})
-    return filas

@@ -9,7 +9,7 @@ from alva import escenario
 from esquemas.catalogo import TOPICOS_CANONICOS
 from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS
 from esquemas.ingreso import topico_ingreso
-from plataforma.topicos import Topicos
+from plataforma.topicos import dar_de_alta
 from tests.servicios import FABRICAS, arrancar
 
 INSTITUCIONES = (escenario.OTORGANTE, escenario.IMSS, "penjamo")
@@ -17,10 +17,7 @@ INSTITUCIONES = (escenario.OTORGANTE, escenario.IMSS, "penjamo")
 
 @pytest.fixture(scope="session")
 async def plataforma(infra, buzon):
-    topicos = Topicos(infra.kafka)
-    await topicos.preparar_plataforma()
-    for institucion in INSTITUCIONES:
-        await topicos.alta_institucion(institucion)
+    await dar_de_alta(infra.admin, *INSTITUCIONES)
     async with AsyncExitStack() as pila:
         servicios = {n: await arrancar(pila, n, infra, smtp_puerto=buzon.puerto) for n in FABRICAS}
         yield servicios
@@ -28,7 +25,7 @@ async def plataforma(infra, buzon):
 
 @pytest.fixture(scope="session")
 async def productor(infra):
-    p = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all", enable_idempotence=True)
+    p = AIOKafkaProducer(**infra.opciones(), acks="all", enable_idempotence=True)
     await p.start()
     yield p
     await p.stop()
@@ -38,7 +35,7 @@ async def productor(infra):
 async def observador(infra, plataforma):
     from alva.observador import Observador
 
-    o = await Observador.abrir(infra.kafka, [*TOPICOS_CANONICOS, TOPICO_RECHAZOS,
+    o = await Observador.abrir(infra.opciones(), [*TOPICOS_CANONICOS, TOPICO_RECHAZOS,
                                               *map(topico_ingreso, INSTITUCIONES)])
     yield o
     await o.cerrar()

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import shutil
 import sys
 import time
 from datetime import date, timedelta
@@ -13,9 +14,13 @@ from aiokafka import AIOKafkaConsumer
 from alva import escenario
 from alva.cli.comun import finales_de
 from esquemas.distintivos import DistintivoOtorgado
+from alva.observador import Observador
 from esquemas.ingreso import topico_ingreso
 from esquemas.notificaciones import NotificacionEnviada
-from esquemas.rechazos import topico_dlq
+from esquemas.rechazos import EntradaRechazada, topico_dlq
+from esquemas.respuestas import topico_respuestas
+from plataforma import topicos
+from plataforma.kafka import carpeta_principales
 from tests.conftest import unico
 from tests.e2e.ayudas import de_tipo
 
@@ -34,7 +39,7 @@ async def alva(infra, *argumentos: str, entrada: bytes | None = None) -> tuple[i
 
 async def final_de(infra, topico: str) -> int:
     """Cuántos mensajes hay en el tópico (la suma de los finales de sus particiones)."""
-    return sum((await finales_de(infra.kafka, [topico])).values())
+    return sum((await finales_de(infra.opciones(), [topico])).values())
 
 
 async def test_emitir_y_esperar_la_aceptacion_o_el_rechazo(infra, plataforma, tmp_path):
@@ -141,37 +146,41 @@ async def test_observar_filtra_por_institucion_tipo_y_correlacion(infra, platafo
     assert any("convenios.convenio.firmado" in r for r in renglones[1:])
 
 
-async def test_la_dlq_se_reenvia_una_sola_vez(infra, plataforma, productor, observador):
-    institucion = unico("dlq")
-    corrida = unico("dlq")
-    reporte = escenario.convenio(corrida, date.today()).evento
-    topico = topico_ingreso(escenario.OTORGANTE)
-    # Lo que deja un servicio en la DLQ cuando no pudo procesar un reporte (cabeceras incluidas).
-    dlq = topico_dlq(f"alva.ingreso.{institucion}")
-    await productor.send_and_wait(dlq, reporte.a_json(), key=reporte.llave, headers=[
-        ("content-type", b"application/cloudevents+json"), ("alva-topico-original", topico.encode()),
-        ("alva-error-codigo", b"error_interno"), ("alva-error-motivo", b"fallo del servicio"),
-        ("alva-offset-original", b"0"), ("alva-servicio", b"convenios")])
+async def test_la_dlq_se_reenvia_una_sola_vez_y_solo_a_quien_la_aparto(infra, plataforma, productor, observador):
+    # Algo ilegible llega al ingreso de Pénjamo: el guardián lo rechaza y lo aparta, crudo, en la DLQ.
+    topico, dlq = topico_ingreso("penjamo"), topico_dlq(topico_ingreso("penjamo"))
+    malo = await productor.send_and_wait(topico, b"{roto " + unico("dlq").encode(), key=b"penjamo",
+                                         headers=[("content-type", b"application/cloudevents+json")])
+    await observador.esperar(lambda e: e.type == EntradaRechazada.tipo and e.data["topico"] == topico
+                             and e.data["offset"] == malo.offset, 60)
     codigo, salida, _ = await alva(infra, "dlq", "--topico", dlq, "--json")
-    assert codigo == 0 and [f["reenviado"] for f in json.loads(salida)] == [False]
+    nuestro = [f for f in json.loads(salida) if f["offset_original"] == str(malo.offset)]
+    assert codigo == 0 and [f["reenviado"] for f in nuestro] == [False] and nuestro[0]["servicio"] == "convenios"
 
-    codigo, salida, errores = await alva(infra, "dlq", "reenviar", "--topico", dlq)
-    assert codigo == 0, errores
-    assert f"1 mensaje(s) de {dlq}" in salida
-    await observador.esperar(lambda e: e.causationid == str(reporte.id), 60)
+    respuestas = await Observador.abrir(infra.opciones(), [topico_respuestas("penjamo")])
+    try:
+        codigo, salida, errores = await alva(infra, "dlq", "reenviar", "--topico", dlq)
+        assert codigo == 0, errores
+        assert "reenviados a quien los apartó" in salida
+        # El servicio cree el reenvío (son los bytes que él apartó): sigue ilegible, y responde lo de entonces.
+        repetido = await respuestas.esperar(lambda e: e.data.get("offset") == malo.offset and e.data["repetido"], 60)
+        assert repetido.data["codigo"] == "json_invalido"
+    finally:
+        await respuestas.cerrar()
     codigo, salida, _ = await alva(infra, "dlq", "reenviar", "--topico", dlq)
     assert codigo == 0 and "Nada que reenviar" in salida
     codigo, salida, _ = await alva(infra, "dlq", "--topico", dlq, "--json")
-    assert [f["reenviado"] for f in json.loads(salida)] == [True]
+    assert all(f["reenviado"] for f in json.loads(salida))
 
 
 async def test_grupos_muestra_a_un_servicio_detenido_quedandose_atras(infra, plataforma, productor):
     institucion = unico("lag")
     topico = f"alva.pruebas.{institucion}"  # fuera de los patrones de los servicios
     grupo = f"alva-detenido-{institucion}"
+    await topicos.crear(infra.opciones(), [topico])
     await productor.send_and_wait(topico, b"{}", key=b"x")
     # Un consumidor de grupo que leyó todo y se detuvo.
-    lector = AIOKafkaConsumer(topico, bootstrap_servers=infra.kafka, group_id=grupo, enable_auto_commit=False,
+    lector = AIOKafkaConsumer(topico, **infra.opciones(), group_id=grupo, enable_auto_commit=False,
                               auto_offset_reset="earliest")
     await lector.start()
     try:
@@ -203,11 +212,12 @@ async def test_el_ejemplo_del_readme_con_aiokafka_envia_un_reporte_valido(infra,
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     bloque = readme.split("<!-- ejemplo-python -->\n```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "ejemplo.py").write_text(bloque, encoding="utf-8")
-    observador = await Observador.abrir(infra.kafka, [topico_ingreso("penjamo")])
+    # Lo que `alva alta penjamo` le entregó a Pénjamo: sus ajustes de aiokafka, junto al programa.
+    shutil.copy(carpeta_principales() / "institucion-penjamo.aiokafka.json", tmp_path)
+    observador = await Observador.abrir(infra.opciones(), [topico_ingreso("penjamo")])
     try:
         proceso = await asyncio.create_subprocess_exec(
-            sys.executable, str(tmp_path / "ejemplo.py"), env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka},
-            stdout=asyncio.subprocess.PIPE)
+            sys.executable, str(tmp_path / "ejemplo.py"), cwd=tmp_path, stdout=asyncio.subprocess.PIPE)
         salida, _ = await asyncio.wait_for(proceso.communicate(), 60)
         assert proceso.returncode == 0
         reporte_id = salida.decode().strip()
@@ -232,9 +242,11 @@ async def test_las_acciones_de_quien_opera_sobre_evidencias(infra, plataforma, p
     codigo, salida, _ = await alva(infra, "evidencia", "rechazar", cid, "mecanismo", "EV-1", "--motivo",
                                    "Falta la firma de ambas partes", "--json")
     assert codigo == 0
-    hecho = json.loads(salida)["desenlace"]["evento"]
-    assert hecho["type"] == "mx.alva.convenios.evidencia.rechazada.v1"
-    assert hecho["data"]["motivo"] == "Falta la firma de ambas partes"
+    desenlace = json.loads(salida)["desenlace"]["evento"]["data"]  # del tópico de respuestas del otorgante
+    assert desenlace["aceptado"] and [h["type"] for h in desenlace["hechos"]] == [
+        "mx.alva.convenios.evidencia.rechazada.v1"]
+    rechazada = await observador.esperar(lambda e: e.id == desenlace["hechos"][0]["id"], 30)
+    assert rechazada.data["motivo"] == "Falta la firma de ambas partes"
     codigo, salida, _ = await alva(infra, "evidencia", "aprobar", cid, "mecanismo", "EV-2")
     assert codigo == 0 and "aceptado" in salida
     # Sin motivo, un rechazo no sale: el modelo lo exige.

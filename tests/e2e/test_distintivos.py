@@ -9,7 +9,7 @@ from alva import escenario
 from alva.escenario import OTORGANTE, reporte
 from esquemas.distintivos import DistintivoEvaluado, DistintivoOtorgado, DistintivoRevocado, ListaEstadoPublicada
 from esquemas.ingreso import ReporteConvenioCancelado, ReporteDistintivoRevocado, ReporteSesionCancelada
-from servicios.distintivos.claves import cargar_clave_publica, ruta_publica
+from servicios.distintivos.claves import cargar_claves
 from servicios.distintivos.config import AjustesDistintivos
 from servicios.distintivos.verificar import verificar
 from tests.conftest import unico
@@ -29,7 +29,8 @@ async def otorgar(productor, observador, prefijo: str):
 
 
 def clave_publica():
-    return cargar_clave_publica(ruta_publica(AjustesDistintivos().carpeta_claves / f"{OTORGANTE}.pem").read_bytes())
+    """La pública de la clave con que firma hoy el otorgante (la más nueva de su carpeta)."""
+    return cargar_claves(AjustesDistintivos().carpeta_claves, OTORGANTE)[-1].privada.public_key()
 
 
 async def test_la_credencial_se_verifica_y_se_revoca_al_cancelar_el_convenio(productor, observador):

@@ -13,7 +13,9 @@ from alva import escenario
 from alva.observador import particiones_de
 from esquemas.convenios import ConvenioFirmado
 from esquemas.rechazos import EntradaRechazada
-from plataforma.topicos import Topicos
+from esquemas.ingreso import topico_ingreso
+from plataforma.permisos import topicos_institucion
+from plataforma.topicos import dar_de_alta
 from tests.conftest import unico
 from tests.e2e.ayudas import de_tipo, enviar
 
@@ -44,10 +46,10 @@ async def test_lo_malformado_y_lo_invalido_se_rechazan_y_lo_bueno_pasa(infra, pr
     await observador.esperar(de_tipo(ConvenioFirmado, convenio_id=bueno.evento.data["convenio_id"]), 60)
 
     # Lo ilegible está, crudo y con sus cabeceras de error, en la DLQ del tópico.
-    dlq = AIOKafkaConsumer(bootstrap_servers=infra.kafka, enable_auto_commit=False)
+    dlq = AIOKafkaConsumer(**infra.opciones(), enable_auto_commit=False)
     await dlq.start()
     try:
-        particiones = await particiones_de(infra.kafka, [topico + ".dlq"])
+        particiones = await particiones_de(infra.opciones(), [topico + ".dlq"])
         dlq.assign(particiones)
         await dlq.seek_to_beginning(*particiones)
         encontrado = None
@@ -80,7 +82,8 @@ async def test_una_institucion_no_reporta_por_otra(productor, observador):
 async def test_una_institucion_recien_dada_de_alta_se_escucha_en_segundos(infra, productor, observador):
     # Alta de una institución nueva: su tópico de ingreso nace ahora, con los servicios ya suscritos por patrón.
     institucion = unico("alta")
-    topico = await Topicos(infra.kafka).alta_institucion(institucion)
+    await dar_de_alta(infra.admin, institucion)
+    topico = topico_ingreso(institucion)
     try:
         malo = await productor.send_and_wait(topico, b"hola", key=institucion.encode())
         inicio = time.monotonic()
@@ -91,7 +94,7 @@ async def test_una_institucion_recien_dada_de_alta_se_escucha_en_segundos(infra,
         assert time.monotonic() - inicio < 15
         assert rechazo.institucion == institucion
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
+        admin = AIOKafkaAdminClient(**infra.opciones())
         await admin.start()
-        await admin.delete_topics([topico, topico + ".dlq"])
+        await admin.delete_topics(list(topicos_institucion(institucion)))
         await admin.close()

@@ -24,7 +24,8 @@ from plataforma.nube import leer
 from plataforma.repositorio import EnPostgres, Repositorio
 from plataforma.operacion import PuertoNoDisponible, puerto_de
 from plataforma.servicio import Servicio
-from plataforma.topicos import Topicos, topicos_de_institucion
+from plataforma.permisos import topicos_institucion
+from plataforma.topicos import dar_de_alta
 from tests.conftest import unico
 from tests.servicios import FABRICAS, ajustes_de, arrancar
 
@@ -86,7 +87,7 @@ def reaccion(caso) -> dict[str, Reaccion]:
 def servicio_de_prueba(infra, tmp_path, patron: str, reacciones: dict, **extra) -> Servicio:
     """Un servicio propio (su grupo de consumo, su esquema, su tópico): nadie más consume lo que se le envía."""
     ajustes = Ajustes(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, lote_espera_ms=50,
-                      periodo_s=0.5, **{"puerto_operacion": 0, **extra})
+                      periodo_s=0.5, kafka_usuario=infra.admin.usuario, **{"puerto_operacion": 0, **extra})
     return Servicio("prueba_operacion", patron, reacciones, SinEstado, tmp_path, ajustes)
 
 
@@ -161,8 +162,8 @@ async def test_un_evento_procesado_se_cuenta_en_metricas(infra, tmp_path):
     def registrar(ctx, datos):
         recibidos.append(datos.convenio_id)
 
-    await Topicos(infra.kafka, particiones=1).asegurar(topicos_de_institucion(institucion))
-    productor = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
+    await dar_de_alta(infra.admin, institucion)
+    productor = AIOKafkaProducer(**infra.opciones(), acks="all")
     await productor.start()
     try:
         async with AsyncExitStack() as pila:
@@ -171,7 +172,7 @@ async def test_un_evento_procesado_se_cuenta_en_metricas(infra, tmp_path):
             pila.push_async_callback(servicio.app.stop)
 
             async with servicio.pool.acquire() as conn:  # dada de alta: lo de su ingreso no espera
-                await conn.execute("INSERT INTO instituciones VALUES ($1)", institucion)
+                await conn.execute("INSERT INTO instituciones VALUES ($1) ON CONFLICT DO NOTHING", institucion)
             reporte = de(institucion, escenario.convenio(unico("metricas"), date.today()))
             await productor.send_and_wait(topico, reporte.evento.a_json(), key=reporte.evento.llave,
                                           headers=[("content-type", CONTENT_TYPE.encode())])
@@ -187,10 +188,10 @@ async def test_un_evento_procesado_se_cuenta_en_metricas(infra, tmp_path):
                 vacio = await esperar(lambda: _cero(http, clave))  # el relay publicó el desenlace para la institución
     finally:
         await productor.stop()
-        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
+        admin = AIOKafkaAdminClient(**infra.opciones())
         await admin.start()
         try:
-            await admin.delete_topics(topicos_de_institucion(institucion))
+            await admin.delete_topics(list(topicos_institucion(institucion)))
         finally:
             await admin.close()
 

@@ -11,7 +11,7 @@ from plataforma import outbox
 from plataforma.bd import crear_pool, migrar
 from plataforma.nube import LIMITE_BYTES, Mensaje
 from plataforma.outbox import Relay, crear_productor
-from plataforma.topicos import Topicos
+from plataforma import topicos
 from tests.conftest import unico
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ async def _encolar(pool, esquema: str, *valores: bytes, topico: str, confirmar: 
 
 
 async def _leer(infra, topico: str, cuantos: int, plazo_s: float = 30) -> list[bytes]:
-    lector = AIOKafkaConsumer(topico, bootstrap_servers=infra.kafka, auto_offset_reset="earliest",
+    lector = AIOKafkaConsumer(topico, **infra.opciones(), auto_offset_reset="earliest",
                               group_id=unico("lector"))
     await lector.start()
     vistos: list[bytes] = []
@@ -41,7 +41,7 @@ async def _leer(infra, topico: str, cuantos: int, plazo_s: float = 30) -> list[b
 
 
 async def _relay(infra, pool, esquema: str) -> tuple[Relay, asyncio.Task]:
-    productor = crear_productor({"bootstrap_servers": infra.kafka}, "prueba-relay")
+    productor = crear_productor(infra.opciones(), "prueba-relay")
     await productor.start()
     relay = Relay(pool, esquema, productor, sondeo_s=0.2)
     return relay, asyncio.create_task(relay.correr())
@@ -79,7 +79,7 @@ async def esquema(infra):
 @pytest.fixture
 async def topico(infra):
     nombre = f"alva.pruebas.{unico('outbox')}"
-    await Topicos(infra.kafka, particiones=1).asegurar([nombre])
+    await topicos.crear(infra.opciones(), [nombre], particiones=1)
     return nombre
 
 

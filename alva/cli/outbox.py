@@ -1,0 +1,71 @@
+"""Lo que el outbox de cada servicio apartó porque Kafka no lo aceptará (demasiado grande, sin tópico o sin permiso)."""
+
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from alva.cli.comun import Json, Salida, ajustes, consola, correr, json_a_pantalla, salir
+
+SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
+outbox = typer.Typer(help="Lo que Kafka no aceptó y cada servicio apartó, sin detener lo demás.",
+                     invoke_without_command=True)
+
+
+async def _apartados(servicio: str | None) -> list[dict]:
+    conn = await asyncpg.connect(ajustes().postgres_dsn, timeout=10,
+                                 server_settings={"default_transaction_read_only": "on"})
+    try:
+        filas = []
+        for s in [servicio] if servicio else SERVICIOS:
+            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{s}.outbox_apartados"):
+                filas += [{"servicio": s, **dict(f)} for f in await conn.fetch(
+                    f"""SELECT id, topico, octet_length(valor) AS bytes, error, creado_en, apartado_en
+                        FROM {s}.outbox_apartados ORDER BY id""")]
+        return filas
+    finally:
+        await conn.close()
+
+
+@outbox.callback()
+def listar(ctx: typer.Context, servicio: Annotated[str | None, typer.Option(help="Sólo este servicio.")] = None,
+           como_json: Json = False) -> None:
+    """Cada fila apartada, con su error; `alva outbox reintentar` la devuelve a su outbox tras corregir la causa."""
+    if ctx.invoked_subcommand is not None:
+        return
+    filas = correr(_apartados(servicio))
+    if como_json:
+        json_a_pantalla(filas)
+        return
+    tabla = Table("servicio", "id", "tópico", "bytes", "apartado", "error", box=None)
+    for f in filas:
+        tabla.add_row(f["servicio"], str(f["id"]), f["topico"], str(f["bytes"]),
+                      f"{f['apartado_en']:%Y-%m-%d %H:%M:%S}", escape(f["error"]))
+    consola.print(tabla if filas else "[green]Nada apartado: todo lo encolado salió.[/]")
+
+
+@outbox.command("reintentar")
+def reintentar(servicio: Annotated[str, typer.Argument(help="El servicio dueño del outbox.")],
+               ids: Annotated[list[int] | None, typer.Argument(help="Las filas; sin ellas, todas.")] = None) -> None:
+    """Devuelve filas apartadas al outbox de su servicio (después de crear el tópico o dar el permiso que faltaba)."""
+    if servicio not in SERVICIOS:
+        salir(Salida.INVALIDO, f"[red]✘ '{servicio}' no es un servicio:[/] {', '.join(SERVICIOS)}")
+    movidas = correr(_reintentar(servicio, ids or None))
+    consola.print(f"[green]✔[/] {movidas} fila(s) devueltas al outbox de {servicio}")
+
+
+async def _reintentar(servicio: str, ids: list[int] | None) -> int:
+    conn = await asyncpg.connect(ajustes().postgres_dsn, timeout=10)
+    try:
+        async with conn.transaction():
+            filas = await conn.fetch(
+                f"""DELETE FROM {servicio}.outbox_apartados WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])
+                    RETURNING topico, llave, valor, cabeceras""", ids)
+            await conn.executemany(f"INSERT INTO {servicio}.outbox (topico, llave, valor, cabeceras) "
+                                   "VALUES ($1, $2, $3, $4)", [tuple(f) for f in filas])
+            await conn.execute("SELECT pg_notify($1, '')", f"outbox_{servicio}")
+        return len(filas)
+    finally:
+        await conn.close()
