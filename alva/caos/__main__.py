@@ -68,6 +68,7 @@ def argumentos(argv: list[str] | None) -> Opciones:
 def main(argv: list[str] | None = None) -> None:
     op = argumentos(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # durante las fallas se queja de lo esperado
     corrida = secrets.token_hex(3)
     print(f"prueba de fallas, corrida {corrida}, semilla {op.semilla}")
     try:

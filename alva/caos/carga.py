@@ -31,6 +31,7 @@ class Enviado:
     negado_por_broker: str | None = None
     momento_s: float | None = None
     error: str | None = None
+    sesion_id: str | None = None
 
 
 async def enviar_reporte(productores: Productores, r: Reporte, valor: bytes) -> tuple[int, int]:
@@ -85,7 +86,8 @@ def momentos(semilla: int, entradas: list[Hostil], duracion_s: float) -> list[fl
 
 async def enviar_hostil(productores: Productores, h: Hostil, blanco: Blanco, origen: float) -> Enviado:
     envio = h.construir(blanco)
-    enviado = Enviado(h.nombre, envio.entrada_id, envio.topico, momento_s=round(time.monotonic() - origen, 2))
+    enviado = Enviado(h.nombre, envio.entrada_id, envio.topico, momento_s=round(time.monotonic() - origen, 2),
+                      sesion_id=envio.sesion_id)
     try:
         enviado.particion, enviado.offset = await productores.enviar(
             f"institucion-{envio.quien}", envio.topico, envio.valor, envio.llave, envio.cabeceras)

@@ -38,6 +38,7 @@ class Envio:
     valor: bytes
     cabeceras: tuple[tuple[str, bytes], ...] = CABECERAS_CE
     entrada_id: str | None = None
+    sesion_id: str | None = None  # para reconocer lo que produjo si se aceptó sin id legible
 
     @property
     def llave(self) -> bytes:
@@ -90,7 +91,9 @@ def sobre(b: Blanco, nombre: str, *, quitar: tuple[str, ...] = (), datos_cambios
 def como_json(b: Blanco, evento: dict, *, cabeceras=CABECERAS_CE, quien: str | None = None) -> Envio:
     """JSON con escapes ASCII: un sustituto suelto o un NUL viajan como `\\udc80` o `\\u0000`."""
     quien = quien or b.institucion
-    return Envio(quien, topico_ingreso(quien), json.dumps(evento).encode(), cabeceras, evento.get("id"))
+    datos_ = evento.get("data") if isinstance(evento.get("data"), dict) else {}
+    return Envio(quien, topico_ingreso(quien), json.dumps(evento).encode(), cabeceras, evento.get("id"),
+                 datos_.get("sesion_id"))
 
 
 def crudo(valor: bytes) -> Callable[[Blanco], Envio]:

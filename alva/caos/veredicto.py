@@ -151,12 +151,11 @@ def hostiles(o: Observado) -> list[dict]:
         if r.id not in por_posicion[(r.topico, r.particion, r.offset)]:
             por_posicion[(r.topico, r.particion, r.offset)].add(r.id)
             codigos[(r.topico, r.particion, r.offset)].append(f"{r.codigo} ({r.servicio})" if r.servicio else r.codigo)
-    efectos = Counter(h.causa for h in o.hechos)
     filas = []
     for h in o.hostiles:
         posicion = (h["topico"], h.get("particion"), h.get("offset"))
         fila = {**h, "rechazos": len(por_posicion.get(posicion, ())), "codigos": codigos.get(posicion, []),
-                "efectos": 0 if h.get("entrada_id") in o.enviados else efectos.get(h.get("entrada_id"), 0)}
+                "efectos": len(_efectos(o, h.get("entrada_id"), h.get("sesion_id")))}
         if h.get("negado_por_broker"):
             fila["ok"], fila["nota"] = fila["rechazos"] == 0, f"el broker no lo aceptó ({h['negado_por_broker']})"
         elif h.get("offset") is None:
@@ -170,6 +169,14 @@ def hostiles(o: Observado) -> list[dict]:
             fila["nota"] = "; ".join(n for n in notas if n)
         filas.append(fila)
     return filas
+
+
+def _efectos(o: Observado, entrada_id: str | None, sesion_id: str | None) -> set[str]:
+    """Los hechos que una entrada hostil produjo: causados por su id (si no es el de un reporte válido) o, si no
+    tenía id legible, la sesión que registró con su `sesion_id`."""
+    por_id = entrada_id is not None and entrada_id not in o.enviados
+    return {h.id for h in o.hechos if (por_id and h.causa == entrada_id)
+            or (sesion_id and h.tipo == SESION_COMPLETADA and h.subject == sesion_id)}
 
 
 def juzgar(o: Observado) -> dict:
