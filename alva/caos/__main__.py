@@ -11,10 +11,10 @@ from alva.caos.corrida import Opciones, correr, falla_posible
 from alva.demo import preparar_infraestructura
 from infra import entorno as infra
 
-CORTO = {"instituciones": 4, "reportes": 600, "ritmo": 15.0, "muertes": 4, "falla_broker": False,
-         "falla_postgres": False, "plazo": 180.0}
+CORTO = {"instituciones": 4, "reportes": 600, "ritmo": 20.0, "muertes": 4, "falla_broker": False,
+         "falla_postgres": False, "plazo": 180.0, "plazo_final": 30.0}
 COMPLETO = {"instituciones": 20, "reportes": 10_000, "ritmo": 50.0, "muertes": 20, "falla_broker": True,
-            "falla_postgres": True, "plazo": 600.0}
+            "falla_postgres": True, "plazo": 600.0, "plazo_final": 60.0}
 
 DESCRIPCION = """\
 Prueba de fallas de ALVA sobre la plataforma real: da de alta instituciones con un convenio cada una, envía
@@ -31,7 +31,7 @@ def argumentos(argv: list[str] | None) -> Opciones:
                         "broker ni de PostgreSQL, todo el catálogo hostil")
     p.add_argument("--instituciones", type=int, help="instituciones con un convenio cada una (20; corto: 4)")
     p.add_argument("--reportes", type=int, help="reportes de sesión válidos (10000; corto: 600)")
-    p.add_argument("--ritmo", type=float, help="reportes por segundo (50; corto: 15)")
+    p.add_argument("--ritmo", type=float, help="reportes por segundo (50; corto: 20)")
     p.add_argument("--reenvios", type=int, help="reenvíos legítimos del mismo reporte (2 %% de --reportes)")
     p.add_argument("--muertes", type=int, help="SIGKILL a servicios, repartidos entre los cuatro (20; corto: 4)")
     p.add_argument("--falla-broker", action=argparse.BooleanOptionalAction, default=None,
@@ -40,8 +40,8 @@ def argumentos(argv: list[str] | None) -> Opciones:
                    help="un `pg_ctl stop -m immediate` y su rearranque (sí; corto: no)")
     p.add_argument("--semilla", type=int, help="fija los momentos de las fallas y los asistentes (al azar si no)")
     p.add_argument("--plazo", type=float, help="segundos para que todo se asiente tras la carga (600; corto: 180)")
-    p.add_argument("--plazo-final", type=float, default=90.0,
-                   help="segundos para asentarse tras las entradas que se envían al final (90)")
+    p.add_argument("--plazo-final", type=float,
+                   help="segundos para asentarse tras las entradas que se envían al final (60; corto: 30)")
     p.add_argument("--pendientes-plazo", type=float, default=20.0,
                    help="ALVA_PENDIENTES_PLAZO_S de los servicios: cuánto espera un reporte a su convenio (20)")
     p.add_argument("--puerto-base", type=int, default=48081,
@@ -61,7 +61,7 @@ def argumentos(argv: list[str] | None) -> Opciones:
         falla_broker=valor("falla_broker") and falla_posible("KAFKA_BOOTSTRAP_SERVERS"),
         falla_postgres=valor("falla_postgres") and falla_posible("ALVA_POSTGRES_DSN"),
         semilla=a.semilla if a.semilla is not None else random.randrange(1_000_000),
-        plazo=valor("plazo"), plazo_final=a.plazo_final, pendientes_plazo=a.pendientes_plazo,
+        plazo=valor("plazo"), plazo_final=valor("plazo_final"), pendientes_plazo=a.pendientes_plazo,
         puerto_base=a.puerto_base, conservar_hostil=a.conservar_hostil)
 
 
