@@ -129,9 +129,10 @@ def reusar_id(b: Blanco) -> Envio:
     return como_json(b, original, quien=original["institucion"])
 
 
-def _objetivo_cumplido(b: Blanco) -> dict:
-    return {"convenio_id": b.convenio, "objetivo_id": "personas", "indicador": "personas_capacitadas",
-            "valor": 10**6, "meta": 10**6, "fecha": b.inicio.isoformat()}
+def _objetivo_cumplido(objetivo_id: str, indicador: str) -> Callable[[Blanco], dict]:
+    """Un `objetivo.cumplido` falso del convenio hostil: con los dos, un evaluador crédulo otorgaría el distintivo."""
+    return lambda b: {"convenio_id": b.convenio, "objetivo_id": objetivo_id, "indicador": indicador,
+                      "valor": 10**6, "meta": 10**6, "fecha": b.inicio.isoformat()}
 
 
 def _distintivo_otorgado(b: Blanco) -> dict:
@@ -152,7 +153,11 @@ CATALOGO: list[Hostil] = [
     Hostil("specversion_0_3", de_sobre("specversion_0_3", specversion="0.3"), "sobre_invalido"),
     Hostil("tipo_desconocido", de_sobre("tipo_desconocido", type="mx.alva.ingreso.inventado.v1"), "tipo_desconocido"),
     Hostil("canonico_objetivo_cumplido",
-           canonico("canonico_objetivo_cumplido", "mx.alva.convenios.objetivo.cumplido.v1", _objetivo_cumplido)),
+           canonico("canonico_objetivo_cumplido", "mx.alva.convenios.objetivo.cumplido.v1",
+                    _objetivo_cumplido("personas", "personas_capacitadas"))),
+    Hostil("canonico_objetivo_cumplido_2",
+           canonico("canonico_objetivo_cumplido_2", "mx.alva.convenios.objetivo.cumplido.v1",
+                    _objetivo_cumplido("sesiones", "sesiones_impartidas"))),
     Hostil("canonico_distintivo_otorgado",
            canonico("canonico_distintivo_otorgado", "mx.alva.distintivos.distintivo.otorgado.v1",
                     _distintivo_otorgado)),

@@ -120,7 +120,7 @@ def distintivos(o: Observado) -> tuple[list[Fila], dict[str, set[str]]]:
                   f"de {len(o.cumplibles)} convenios que cumplen", True),
              Fila("perdida", "convenios que cumplen sin distintivo", str(len(faltan)), not faltan, _ejemplos(faltan)),
              Fila("duplicado", "convenios con más de un distintivo", str(len(dobles)), not dobles, _ejemplos(dobles)),
-             Fila("duplicado", "distintivos sin objetivos cumplidos", str(len(falsos)), not falsos, _ejemplos(falsos))]
+             Fila("hostil", "distintivos sin objetivos cumplidos", str(len(falsos)), not falsos, _ejemplos(falsos))]
     return filas, por_convenio
 
 
