@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean bench
+.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean bench caos
 
 $(VENV)/.instalado: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(VENV)/.instalado
 
 bench: $(VENV)/.instalado
 	$(PY) -m alva.rendimiento
+
+# Prueba de fallas (python -m alva.caos --help); en CI: make caos CAOS=--corto
+caos: $(VENV)/.instalado
+	$(PY) -m alva.caos $(CAOS)
 
 test-unit: $(VENV)/.instalado
 	$(PY) -m pytest -m unit
