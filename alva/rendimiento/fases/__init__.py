@@ -1,5 +1,5 @@
 """Las fases del banco, en el orden en que corren por omisión; cada una con `medir(banco)` e `imprimir(...)`."""
 
-from alva.rendimiento.fases import crudo, solo
+from alva.rendimiento.fases import cadena, crudo, escala, solo
 
-FASES = {"raw": crudo, "solo": solo}
+FASES = {"raw": crudo, "solo": solo, "escala": escala, "cadena": cadena}

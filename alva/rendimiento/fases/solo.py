@@ -41,32 +41,41 @@ async def preparar(banco: Banco, plan: Plan) -> None:
         procesos.detener(instancias)
 
 
-async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancias_: int = 1) -> dict:
-    """Llena la entrada con el servicio detenido, lo arranca y mide hasta que termina."""
-    salida = await banco.salidas([SALIDA[servicio]])
+async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancias_: int = 1, *,
+                llena: bool = True) -> dict:
+    """Con `llena`, llena la entrada con el servicio detenido, lo arranca y mide desde que su grupo consume; si no,
+    arranca las instancias, espera a que el grupo las tenga a todas y entonces llena la entrada de golpe (así una
+    instancia que llega primero no se lleva todo). En ambos casos, hasta que no hay retraso ni outbox."""
+    salida, rechazos = await banco.salidas([SALIDA[servicio]]), await banco.salidas(["alva.rechazos"])
     antes = await banco.sonda.finales(await banco.entradas(servicio))
-    await enviar(ronda_.mensajes)
-    rechazos = await banco.salidas(["alva.rechazos"])  # después de llenar: a notificaciones se le envían rechazos
-    despues = await banco.sonda.finales(antes)
-    activas = {tp for tp in antes if despues[tp] > antes[tp]}
+    if llena:
+        await enviar(ronda_.mensajes)
     instancias = await banco.arrancar({servicio: instancias_})
     try:
         asignaciones = await banco.sonda.esperar_estable(grupo_de(servicio), instancias_)
         inicio, cpu = time.monotonic(), banco.cpu(instancias)
+        if not llena:
+            await enviar(ronda_.mensajes)
         fin = await banco.al_dia(instancias, banco.opciones.plazo, {"salida": (salida, ronda_.esperados)})
         cpu = {nombre: s - cpu.get(nombre, 0) for nombre, s in banco.cpu(instancias).items()}
-        procesados = [(await procesos.metricas(i)).get("alva_eventos_procesados_total") for i in instancias]
+        procesados = [_procesados(await procesos.metricas(i)) for i in instancias]
         usos = banco.anotar_uso(fase, instancias)
     finally:
         procesos.detener(instancias)
-    segundos = fin - inicio if fin else None
-    return {"segundos": segundos, "reportes": ronda_.reportes, "eventos_entrada": sum(despues[tp] - antes[tp]
-                                                                                     for tp in activas),
-            "publicados": await banco.publicados(salida), "rechazos": await banco.publicados(rechazos),
+    despues = await banco.sonda.finales(antes)
+    activas = {tp for tp in antes if despues[tp] > antes[tp]}
+    propios = sum(m.topico == "alva.rechazos" for m in ronda_.mensajes)  # a notificaciones se le envían rechazos
+    return {"segundos": fin - inicio if fin else None, "reportes": ronda_.reportes,
+            "eventos_entrada": sum(despues[tp] - antes[tp] for tp in activas),
+            "publicados": await banco.publicados(salida), "rechazos": await banco.publicados(rechazos) - propios,
             "tipos": dict(await tipos_publicados(salida)) if servicio == "distintivos" else None,
             "cpu_s": round(sum(cpu.values()), 2), "rss_mb": {k: round(u.rss_mb, 1) for k, u in usos.items()},
             "particiones_activas": [len([tp for tp in a if tp in activas]) for a in asignaciones],
             "procesados_por_instancia": procesados}
+
+
+def _procesados(metricas: dict[str, float]) -> float | None:
+    return metricas.get("alva_eventos_procesados_total", 0.0) if metricas else None
 
 
 def resumir(plan: Plan, medidas: list[dict]) -> dict:
