@@ -20,7 +20,7 @@ from alva.demo import preparar_infraestructura
 from alva.escenario import OTORGANTE
 from alva.rendimiento import maquina
 from alva.rendimiento.banco import Banco, avisar
-from alva.rendimiento.fases import FASES
+from alva.rendimiento.fases import FASES, recursos
 from alva.rendimiento.sonda import Sonda
 from infra import entorno as infra
 
@@ -91,6 +91,8 @@ async def principal(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(informe, ensure_ascii=False, indent=2, default=str))
     else:
+        if resumen := recursos.resumen(banco.usos, resultados):
+            print("\n" + resumen)
         print(f"\n({informe['duracion_s']:.0f} s; todas las cifras en {archivo})")
     return 1 if any("error" in r for r in resultados.values()) else 0
 

@@ -15,16 +15,17 @@ def kafka(**opciones) -> dict:
 
 async def productor(**opciones) -> AIOKafkaProducer:
     """Como los de la plataforma: `acks=all` e idempotente, con lotes grandes."""
-    cliente = AIOKafkaProducer(**kafka(acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=1 << 20,
-                                       max_request_size=4 << 20, request_timeout_ms=30_000, **opciones))
+    ajustes = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "max_batch_size": 1 << 20,
+               "max_request_size": 4 << 20, "request_timeout_ms": 30_000}
+    cliente = AIOKafkaProducer(**kafka(**{**ajustes, **opciones}))
     await cliente.start()
     return cliente
 
 
 async def consumidor(grupo: str | None = None, **opciones) -> AIOKafkaConsumer:
     """Sin suscripción: quien lo usa asigna las particiones que lee."""
-    cliente = AIOKafkaConsumer(**kafka(group_id=grupo, enable_auto_commit=False, auto_offset_reset="earliest",
-                                       **opciones))
+    ajustes = {"group_id": grupo, "enable_auto_commit": False, "auto_offset_reset": "earliest"}
+    cliente = AIOKafkaConsumer(**kafka(**{**ajustes, **opciones}))
     await cliente.start()
     return cliente
 

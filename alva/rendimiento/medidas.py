@@ -43,9 +43,10 @@ def ritmo_por_decil(inicio: float, avance: Sequence[tuple[float, float]], total:
     vale cada décimo en lo que se reporta (p. ej. reportes), por omisión `total / 10`.
     """
     decimo = (unidades if unidades is not None else total) / 10
+    desde_inicio = [(inicio, 0.0), *avance]
     ritmos, antes = [], inicio
     for d in range(1, 11):
-        t = instante_en(avance, total * d / 10)
+        t = instante_en(desde_inicio, total * d / 10)
         if t is None or antes is None:
             ritmos.append(None)
             antes = None
@@ -69,8 +70,11 @@ def pendiente(muestras: Sequence[tuple[float, float]]) -> float | None:
 
 
 def se_atrasa(muestras: Sequence[tuple[float, float]], tasa: float) -> bool:
-    """Un grupo se atrasa si su retraso crece más de 5 % de la tasa de entrada y al final sigue alto."""
-    crecimiento = pendiente(muestras)
-    if crecimiento is None:
+    """Un grupo se atrasa si en la segunda mitad de la ventana (pasada la subida inicial al retraso de régimen) su
+    retraso crece más de 5 % de lo que le entra por segundo (`tasa`, eventos/s) y termina más alto que empezó."""
+    if len(muestras) < 2:
         return False
-    return crecimiento > max(1.0, 0.05 * tasa) and muestras[-1][1] > max(100.0, tasa)
+    mitad = muestras[0][0] + (muestras[-1][0] - muestras[0][0]) / 2
+    segunda = [m for m in muestras if m[0] >= mitad]
+    crecimiento = pendiente(segunda)
+    return crecimiento is not None and crecimiento > max(5.0, 0.05 * tasa) and segunda[-1][1] > segunda[0][1]
