@@ -26,7 +26,7 @@ from infra import entorno as infra
 
 NORMAL = {"reportes": 10_000, "rondas": 3, "duracion": 20.0, "tasas": "50,200,1000", "reposo": 10.0,
           "eventos_reconstruccion": 1_000_000, "reportes_un_convenio": 100_000, "plazo": 600.0}
-RAPIDO = {"reportes": 1_000, "rondas": 1, "duracion": 3.0, "tasas": "50,200,1000", "reposo": 3.0,
+RAPIDO = {"reportes": 500, "rondas": 1, "duracion": 2.0, "tasas": "20,100", "reposo": 3.0,
           "eventos_reconstruccion": 5_000, "reportes_un_convenio": 1_000, "plazo": 120.0}
 
 
@@ -36,16 +36,20 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fases", default=",".join(FASES), help=f"cuáles y en qué orden (por omisión: {','.join(FASES)})")
     p.add_argument("--rapido", action="store_true", help="tamaños chicos: comprobar que todo funciona")
     p.add_argument("--rondas", type=int, help="rondas de raw y solo; se reporta la mediana (3; rápido 1)")
-    p.add_argument("--reportes", type=int, help="reportes de raw, solo, escala y cadena (10000; rápido 1000)")
+    p.add_argument("--reportes", type=int, help="reportes de raw, solo, escala y cadena (10000; rápido 500)")
     p.add_argument("--instituciones", type=int, default=6, help="instituciones que reportan (6)")
     p.add_argument("--instancias", default="1,2,3", help="instancias de capacitacion en escala (1,2,3)")
-    p.add_argument("--tasas", help="reportes/s de la fase latencia (50,200,1000)")
-    p.add_argument("--duracion", type=float, help="segundos a cada tasa (20; rápido 3)")
-    p.add_argument("--reportes-por-convenio", type=int, default=3, help="en latencia, reportes que cumplen un convenio (3)")
+    p.add_argument("--tasas", help="reportes/s de la fase latencia (50,200,1000; rápido 20,100)")
+    p.add_argument("--duracion", type=float, help="segundos a cada tasa (20; rápido 2)")
+    p.add_argument("--reportes-por-convenio", type=int, default=3,
+                   help="en latencia, reportes con que se cumple un convenio chico (3)")
+    p.add_argument("--otorgamientos", type=float, default=2.0,
+                   help="en latencia, convenios chicos que se cumplen por segundo de ventana (2)")
     p.add_argument("--reposo", type=float, help="segundos de CPU en reposo medidos en recursos (10; rápido 3)")
-    p.add_argument("--eventos-reconstruccion", type=int, help="eventos en los tópicos para reconstruir (1000000)")
+    p.add_argument("--eventos-reconstruccion", type=int,
+                   help="eventos en los tópicos para reconstruir (1000000; rápido 5000)")
     p.add_argument("--reportes-un-convenio", type=int, help="reportes a un solo convenio (100000; rápido 1000)")
-    p.add_argument("--plazo", type=float, help="lo más que se espera a que algo termine, en segundos (600)")
+    p.add_argument("--plazo", type=float, help="lo más que se espera a que algo termine, en segundos (600; rápido 120)")
     p.add_argument("--json", action="store_true", help="imprimir un JSON con todas las cifras en vez de tablas")
     a = p.parse_args(argv)
     for clave, valor in (RAPIDO if a.rapido else NORMAL).items():
@@ -79,7 +83,7 @@ async def principal(a: argparse.Namespace) -> int:
             except Exception as e:  # noqa: BLE001 - una fase que falla no impide medir las demás
                 traceback.print_exc(file=sys.stderr)
                 resultados[fase] = {"error": f"{type(e).__name__}: {e}"}
-            resultados[fase]["duracion_s"] = round(time.monotonic() - t, 1)
+            resultados[fase]["fase_s"] = round(time.monotonic() - t, 1)
             if not a.json:
                 print("\n" + _imprimir(fase, resultados), flush=True)
     finally:

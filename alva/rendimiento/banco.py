@@ -64,14 +64,21 @@ class Banco:
 
     async def arrancar(self, servicios: dict[str, int]) -> list[Instancia]:
         """`servicios`: cuántas instancias de cada uno; vuelve cuando todas dicen estar listas."""
-        instancias = [procesos.arrancar(s, n, self.bitacoras) for s, cuantas in servicios.items()
-                      for n in range(1, cuantas + 1)]
+        instancias = self.lanzar(servicios)
+        await self.listas(instancias)
+        return instancias
+
+    def lanzar(self, servicios: dict[str, int]) -> list[Instancia]:
+        return [procesos.arrancar(s, n, self.bitacoras) for s, cuantas in servicios.items()
+                for n in range(1, cuantas + 1)]
+
+    async def listas(self, instancias: list[Instancia]) -> None:
+        """Hasta que cada una dice estar lista; si alguna no llega, las detiene a todas."""
         try:
             await asyncio.gather(*(procesos.esperar_lista(i) for i in instancias))
         except BaseException:
             procesos.detener(instancias)
             raise
-        return instancias
 
     async def al_dia(self, instancias: list[Instancia], plazo_s: float,
                      esperados: dict[str, tuple[dict[TopicPartition, int], int]] | None = None) -> float | None:

@@ -69,12 +69,15 @@ def pendiente(muestras: Sequence[tuple[float, float]]) -> float | None:
     return sum((t - mt) * (v - mv) for t, v in muestras) / varianza
 
 
-def se_atrasa(muestras: Sequence[tuple[float, float]], tasa: float) -> bool:
+def se_atrasa(muestras: Sequence[tuple[float, float]], tasa: float, minimo: int = 6) -> bool | None:
     """Un grupo se atrasa si en la segunda mitad de la ventana (pasada la subida inicial al retraso de régimen) su
-    retraso crece más de 5 % de lo que le entra por segundo (`tasa`, eventos/s) y termina más alto que empezó."""
+    retraso crece más de 5 % de lo que le entra por segundo (`tasa`, eventos/s) y termina más alto que empezó.
+    None si esa mitad tiene menos de `minimo` muestras: una ventana tan corta no lo dice."""
     if len(muestras) < 2:
-        return False
+        return None
     mitad = muestras[0][0] + (muestras[-1][0] - muestras[0][0]) / 2
     segunda = [m for m in muestras if m[0] >= mitad]
     crecimiento = pendiente(segunda)
-    return crecimiento is not None and crecimiento > max(5.0, 0.05 * tasa) and segunda[-1][1] > segunda[0][1]
+    if len(segunda) < minimo or crecimiento is None:
+        return None
+    return crecimiento > max(5.0, 0.05 * tasa) and segunda[-1][1] > segunda[0][1]

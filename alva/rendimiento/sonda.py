@@ -5,7 +5,7 @@ import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
@@ -67,13 +67,16 @@ class Sonda:
             asignaciones.append(ConsumerProtocolMemberAssignment.decode(crudo).partitions() if crudo else [])
         return estado, asignaciones
 
-    async def esperar_estable(self, grupo: str, miembros: int, plazo_s: float = 90) -> list[list[TopicPartition]]:
+    async def esperar_estable(self, grupo: str, miembros: int, plazo_s: float = 90,
+                              vivos: Callable[[], bool] = lambda: True) -> list[list[TopicPartition]]:
         """Hasta que el grupo tiene `miembros` con particiones asignadas: desde ahí consume."""
         limite = asyncio.get_running_loop().time() + plazo_s
         while True:
             estado, asignaciones = await self.grupo(grupo)
             if estado == "Stable" and len(asignaciones) == miembros and all(asignaciones):
                 return asignaciones
+            if not vivos():
+                raise RuntimeError(f"una instancia de {grupo} terminó antes de unirse al grupo")
             if asyncio.get_running_loop().time() > limite:
                 raise TimeoutError(f"el grupo {grupo} no llegó a {miembros} miembro(s) con particiones en {plazo_s:g} s")
             await asyncio.sleep(0.05)

@@ -37,8 +37,9 @@ def test_un_retraso_que_sube_y_se_queda_no_es_atrasarse_pero_uno_que_crece_si():
     # A 200 reportes/s, el retraso sube a su nivel de régimen y ahí oscila; otro crece sin parar.
     estable = [(t / 2, min(t, 4) * 50.0 + (25.0 if t % 2 else 0.0)) for t in range(40)]
     creciente = [(t / 2, t * 60.0) for t in range(40)]
-    assert not se_atrasa(estable, 200)
-    assert se_atrasa(creciente, 200)
+    assert se_atrasa(estable, 200) is False
+    assert se_atrasa(creciente, 200) is True
+    assert se_atrasa(creciente[:6], 200) is None  # tres segundos no bastan para decirlo
 
 
 def test_tablas_alinean_numeros_a_la_derecha_con_separador_de_miles():

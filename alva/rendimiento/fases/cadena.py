@@ -51,10 +51,14 @@ async def medir(banco: Banco) -> dict:
 
 
 async def registrar(banco: Banco, instancias, convenios: list[carga.Convenio]) -> None:
-    """Los convenios entran por el ingreso del otorgante y recorren la cadena antes de medir."""
+    """Los convenios entran por el ingreso del otorgante y recorren la cadena antes de medir (con notificaciones,
+    hasta que sale el correo de cada convenio firmado)."""
     avisar(f"registrando {len(convenios)} convenio(s) por alva.ingreso.prodheg")
+    esperados = {}
+    if any(i.servicio == "notificaciones" for i in instancias):
+        esperados["correos"] = (await banco.salidas(["alva.notificaciones"]), len(convenios))
     await enviar([c.reporte() for c in convenios])
-    if await banco.al_dia(instancias, banco.opciones.plazo) is None:
+    if await banco.al_dia(instancias, banco.opciones.plazo, esperados) is None:
         raise TimeoutError(f"la cadena no registró los convenios en {banco.opciones.plazo:g} s")
 
 

@@ -4,7 +4,6 @@ chicos que se cumplen a los pocos reportes, así hay otorgamientos durante la ve
 atrasa (su retraso crece durante la ventana)."""
 
 import asyncio
-import math
 import time
 
 from alva.rendimiento import conexion, procesos
@@ -22,27 +21,41 @@ POR_REPORTE = {"capacitacion": 3, "convenios": 5, "distintivos": 7, "notificacio
 
 async def medir(banco: Banco) -> dict:
     o = banco.opciones
-    convenios = {tasa: [Convenio(banco.instituciones[j % len(banco.instituciones)],
-                                 f"REND-{banco.corrida}-lat{tasa:g}-{j}", o.reportes_por_convenio, banco.hoy)
-                        for j in range(max(1, math.ceil(tasa * o.duracion / o.reportes_por_convenio)))]
-                 for tasa in o.tasas}
+    cargas = {tasa: carga_a(banco, tasa) for tasa in o.tasas}
     await banco.saltar(SERVICIOS)
     instancias = await banco.arrancar({s: 1 for s in SERVICIOS})
     try:
-        await registrar(banco, instancias, [c for cs in convenios.values() for c in cs])
-        medidas = [await a_tasa(banco, instancias, tasa, cs) for tasa, cs in convenios.items()]
+        await registrar(banco, instancias, [c for chicos, grandes, _ in cargas.values() for c in chicos + grandes])
+        medidas = [await a_tasa(banco, instancias, tasa, chicos, reportes)
+                   for tasa, (chicos, _, reportes) in cargas.items()]
         banco.anotar_uso("latencia", instancias)
     finally:
         procesos.detener(instancias)
-    return {"duracion_s": o.duracion, "reportes_por_convenio": o.reportes_por_convenio, "medidas": medidas}
+    return {"ventana_s": o.duracion, "reportes_por_convenio": o.reportes_por_convenio,
+            "otorgamientos_s": o.otorgamientos, "medidas": medidas}
 
 
-async def a_tasa(banco: Banco, instancias, tasa: float, convenios: list[Convenio]) -> dict:
-    reportes = [c.sesion(f"S-lat{tasa:g}-{j}-{i}") for j, c in enumerate(convenios) for i in range(c.reportes)]
+def carga_a(banco: Banco, tasa: float) -> tuple[list[Convenio], list[Convenio], list[Mensaje]]:
+    """Los reportes de una ventana: casi todos a un convenio grande por institución (que no se cumple), y
+    repartidos a lo largo de la ventana, los de convenios chicos que se cumplen a los pocos reportes (unos
+    `--otorgamientos` por segundo), para que haya distintivos otorgados durante la ventana."""
+    o, instituciones, etiqueta = banco.opciones, banco.instituciones, f"REND-{banco.corrida}-lat{tasa:g}"
+    n, k = max(1, round(tasa * o.duracion)), o.reportes_por_convenio
+    grandes = [Convenio(i, f"{etiqueta}-g{j}", 10 * n, banco.hoy) for j, i in enumerate(instituciones)]
+    chicos = [Convenio(instituciones[j % len(instituciones)], f"{etiqueta}-c{j}", k, banco.hoy)
+              for j in range(max(1, min(n // k, round(o.otorgamientos * o.duracion))))]
+    paso = n / (len(chicos) * k)
+    de_chicos = {int(m * paso): (chicos[m // k], m) for m in range(len(chicos) * k)}
+    reportes = [de_chicos[r][0].sesion(f"S-lat{tasa:g}-c{de_chicos[r][1]}") if r in de_chicos
+                else grandes[r % len(grandes)].sesion(f"S-lat{tasa:g}-g{r}") for r in range(n)]
+    return chicos, grandes, reportes
+
+
+async def a_tasa(banco: Banco, instancias, tasa: float, chicos: list[Convenio], reportes: list[Mensaje]) -> dict:
     entradas = {s: await banco.entradas(s) for s in SERVICIOS}
     muestras: dict[str, list[tuple[float, float]]] = {s: [] for s in SERVICIOS}
-    avisar(f"latencia: {tasa:g} reportes/s, {len(reportes):,} reportes ({len(convenios)} convenios)")
-    seguimiento = await Seguimiento.abrir(banco, convenios)
+    avisar(f"latencia: {tasa:g} reportes/s, {len(reportes):,} reportes ({len(chicos)} convenios por otorgar)")
+    seguimiento = await Seguimiento.abrir(banco, chicos)
     muestreo = asyncio.create_task(_muestrear(banco, entradas, muestras))
     cpu = banco.cpu(instancias)
     try:
@@ -50,9 +63,9 @@ async def a_tasa(banco: Banco, instancias, tasa: float, convenios: list[Convenio
         muestreo.cancel()
         await asyncio.gather(muestreo, return_exceptions=True)
         inicio = time.monotonic()
-        await seguimiento.esperar(lambda s: len(s.otorgados) >= len(convenios) and len(s.avances) >= len(reportes),
+        await seguimiento.esperar(lambda s: len(s.otorgados) >= len(chicos) and len(s.avances) >= len(reportes),
                                   max(10.0, 2 * ventana))
-        al_dia = await banco.al_dia(instancias, banco.opciones.plazo)
+        al_dia = await banco.al_dia(instancias, banco.opciones.plazo)  # lo que llegue mientras, también cuenta
     finally:
         await seguimiento.cerrar()
     cpu = {k: v - cpu.get(k, 0) for k, v in banco.cpu(instancias).items()}
@@ -61,7 +74,7 @@ async def a_tasa(banco: Banco, instancias, tasa: float, convenios: list[Convenio
             "avance_ms": _percentiles(seguimiento.avances, envios),
             "distintivo_ms": _percentiles({r: t for t, r in seguimiento.otorgados.values()}, envios),
             "vistos": {"sesiones": len(seguimiento.sesiones), "avances": len(seguimiento.avances),
-                       "otorgados": len(seguimiento.otorgados), "convenios": len(convenios)},
+                       "otorgados": len(seguimiento.otorgados), "convenios": len(chicos)},
             "retraso": {s: {"final": m[-1][1] if m else None, "max": max((v for _, v in m), default=None),
                             "pendiente_s": pendiente(m), "se_atrasa": se_atrasa(m, tasa * POR_REPORTE[s])}
                         for s, m in muestras.items()},
@@ -103,14 +116,16 @@ def imprimir(r: dict, resultados: dict) -> str:
     filas = []
     for m in r["medidas"]:
         atrasados = [s for s, a in m["retraso"].items() if a["se_atrasa"]]
+        sin_datos = all(a["se_atrasa"] is None for a in m["retraso"].values())
         filas.append((f"{m['tasa']:g}/s", m["reportes"], *_p(m["sesion_ms"]), *_p(m["avance_ms"]),
-                      *_p(m["distintivo_ms"]), f"{m['vistos']['otorgados']}/{m['vistos']['convenios']}",
-                      ", ".join(atrasados) or "ninguno",
+                      *_p(m["distintivo_ms"]), f"{m['vistos']['avances']:,}/{m['reportes']:,}",
+                      f"{m['vistos']['otorgados']}/{m['vistos']['convenios']}",
+                      "— (ventana corta)" if sin_datos else ", ".join(atrasados) or "ninguno",
                       "—" if m["al_dia_tras_s"] is None else f"{m['al_dia_tras_s']:.1f}"))
-    return tabla(f"Latencia a tasa fija ({r['duracion_s']:g} s por tasa; convenios de {r['reportes_por_convenio']} "
-                 "reportes; ms desde el envío del reporte)",
-                 ["tasa", "reportes", "sesión p50", "p99", "avance p50", "p99", "distintivo p50", "p99", "otorgados",
-                  "se atrasa", "al día tras s"], filas,
+    return tabla(f"Latencia a tasa fija ({r['ventana_s']:g} s por tasa; ms desde el envío de cada reporte; "
+                 f"{r['otorgamientos_s']:g} convenios/s se cumplen a los {r['reportes_por_convenio']} reportes)",
+                 ["tasa", "reportes", "sesión p50", "p99", "avance p50", "p99", "distintivo p50", "p99", "avances",
+                  "otorgados", "se atrasa", "al día tras s"], filas,
                  ["Se atrasa: en la segunda mitad de la ventana, el retraso de su grupo crece más de 5 % de lo que le "
                   "entra por segundo. Metas a 200/s: avance p99 < 250 ms, distintivo p99 < 500 ms, nadie se atrasa."])
 

@@ -40,8 +40,8 @@ def resumen(usos: list[dict], resultados: dict) -> str | None:
     """Memoria de cada servicio al final de cada fase (la mayor de sus instancias) y CPU por 1000 reportes."""
     if not usos:
         return None
-    fases = list(dict.fromkeys(u["fase"] for u in usos))
-    rss = {(u["servicio"], u["fase"]): rss_de(usos, u["servicio"], u["fase"]) for u in usos}
+    fases = list(dict.fromkeys(fase_de(u) for u in usos))
+    rss = {(u["servicio"], fase_de(u)): rss_de(usos, u["servicio"], fase_de(u)) for u in usos}
     cpu = cpu_por_mil(resultados)
     columnas = ["servicio", *(f"RSS {f}" for f in fases), *(f"CPU/1000 {f}" for f in cpu)]
     filas = [(s, *(rss.get((s, f)) for f in fases), *(_dos(cpu[f].get(s)) for f in cpu)) for s in SERVICIOS]
@@ -49,8 +49,13 @@ def resumen(usos: list[dict], resultados: dict) -> str | None:
                  ["Meta: cada servicio < 150 MB después de un millón de eventos."])
 
 
+def fase_de(uso: dict) -> str:
+    """"solo capacitacion" y "escala ×2" se resumen en su fase."""
+    return uso["fase"].split()[0]
+
+
 def rss_de(usos: list[dict], servicio: str, fase: str) -> float:
-    return max((u["rss_mb"] for u in usos if u["servicio"] == servicio and u["fase"] == fase), default=0.0)
+    return max((u["rss_mb"] for u in usos if u["servicio"] == servicio and fase_de(u) == fase), default=0.0)
 
 
 def cpu_por_mil(resultados: dict) -> dict[str, dict[str, float]]:

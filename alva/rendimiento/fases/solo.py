@@ -50,11 +50,14 @@ async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancia
     antes = await banco.sonda.finales(await banco.entradas(servicio))
     if llena:
         await enviar(ronda_.mensajes)
-    instancias = await banco.arrancar({servicio: instancias_})
+    instancias = banco.lanzar({servicio: instancias_})
     try:
-        asignaciones = await banco.sonda.esperar_estable(grupo_de(servicio), instancias_)
-        inicio, cpu = time.monotonic(), banco.cpu(instancias)
+        asignaciones = await banco.sonda.esperar_estable(
+            grupo_de(servicio), instancias_, vivos=lambda: all(i.proceso.poll() is None for i in instancias))
+        inicio, cpu = time.monotonic(), banco.cpu(instancias)  # con la entrada llena, ya consume
+        await banco.listas(instancias)
         if not llena:
+            inicio, cpu = time.monotonic(), banco.cpu(instancias)
             await enviar(ronda_.mensajes)
         fin = await banco.al_dia(instancias, banco.opciones.plazo, {"salida": (salida, ronda_.esperados)})
         cpu = {nombre: s - cpu.get(nombre, 0) for nombre, s in banco.cpu(instancias).items()}

@@ -73,6 +73,9 @@ def imprimir(r: dict, resultados: dict) -> str:
         filas.append((s, *ritmos, f"{ultimo / primero:.2f}" if primero and ultimo else "—"))
     notas = [f"CPU s por 1000 reportes: {', '.join(f'{k} {v:.2f}' for k, v in r['cpu_s_por_1000'].items())}",
              "Meta: el ritmo del último decil igual al del primero (último/primero ≈ 1)."]
+    if r["reportes"] < 10_000:
+        notas.insert(0, "Con menos de 10 000 reportes un decil cabe en pocos lotes (los offsets avanzan por lote): "
+                        "estos ritmos por decil son ruido.")
     if not r["completo"]:
         notas.insert(0, "No terminó en el plazo (--plazo); los deciles sin terminar quedan en —.")
     return tabla(f"Un convenio, {r['reportes']:,} reportes: reportes/s por decil, del primer 10 % al último",
