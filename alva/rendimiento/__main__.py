@@ -8,6 +8,7 @@ en una máquina quieta.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -65,7 +66,8 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def principal(a: argparse.Namespace) -> int:
     inicio, momento = time.monotonic(), datetime.now().astimezone()
-    preparar_infraestructura()
+    with contextlib.redirect_stdout(sys.stderr if a.json else sys.stdout):  # con --json, stdout es sólo el JSON
+        preparar_infraestructura()
     descripcion = await maquina.describir()
     corrida = uuid.uuid4().hex[:6]
     banco = Banco(a, corrida, await Sonda.abrir(), infra.carpeta_datos() / "bitacoras" / "rendimiento",

@@ -20,12 +20,14 @@ TEMA = "Prevención de la violencia laboral"  # cuenta para el requisito de tema
 
 @dataclass(frozen=True)
 class Mensaje:
-    """Un evento listo para Kafka: tópico, llave, bytes y cabeceras, ya serializados."""
+    """Un evento listo para Kafka: tópico, llave, bytes y cabeceras, ya serializados (`evento` es None en una copia
+    hecha sobre los bytes de otro)."""
 
     topico: str
-    evento: CloudEvent
+    evento: CloudEvent | None
     valor: bytes
     cabeceras: list[tuple[str, bytes]]
+    llave: bytes
 
     @property
     def id(self) -> str:
@@ -33,7 +35,7 @@ class Mensaje:
 
 
 def mensaje(topico: str, evento: CloudEvent) -> Mensaje:
-    return Mensaje(topico, evento, evento.a_json(), cabeceras_kafka(evento))
+    return Mensaje(topico, evento, evento.a_json(), cabeceras_kafka(evento), evento.llave)
 
 
 def de_reporte(reporte: escenario.Reporte) -> Mensaje:

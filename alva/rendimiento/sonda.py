@@ -104,7 +104,7 @@ async def enviar(mensajes: Iterable[Mensaje], topico: str | None = None) -> floa
     productor = await conexion.productor()
     try:
         inicio = asyncio.get_running_loop().time()
-        envios = [await productor.send(topico or m.topico, m.valor, key=m.evento.llave, headers=m.cabeceras)
+        envios = [await productor.send(topico or m.topico, m.valor, key=m.llave, headers=m.cabeceras)
                   for m in mensajes]
         await asyncio.gather(*envios)
         return asyncio.get_running_loop().time() - inicio

@@ -97,7 +97,7 @@ async def _enviar_a_tasa(reportes: list[Mensaje], tasa: float) -> tuple[dict[str
             if (espera := inicio + i / tasa - time.monotonic()) > 0:
                 await asyncio.sleep(espera)
             envios[m.id] = time.time()
-            confirmaciones.append(await productor.send(m.topico, m.valor, key=m.evento.llave, headers=m.cabeceras))
+            confirmaciones.append(await productor.send(m.topico, m.valor, key=m.llave, headers=m.cabeceras))
         await asyncio.gather(*confirmaciones)
         return envios, time.monotonic() - inicio
     finally:

@@ -2,9 +2,11 @@
 y los hechos de capacitacion y convenios) y, si existe `alva reconstruir`, mide cuánto tarda con cada servicio."""
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
+import uuid
 
 from alva.rendimiento import carga
 from alva.rendimiento.banco import Banco, avisar
@@ -16,6 +18,7 @@ from alva.rendimiento.sonda import enviar
 TOPICOS = r"alva\.(?:ingreso\.[^.]+|convenios|capacitacion|distintivos|notificaciones|rechazos)"
 REPORTES_POR_CONVENIO = 100
 TANDA = 20_000  # eventos generados y enviados de una vez
+_UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 async def medir(banco: Banco) -> dict:
@@ -45,11 +48,17 @@ async def contar(banco: Banco) -> int:
 
 
 async def llenar(banco: Banco, faltan: int) -> int:
-    """Convenios de 100 reportes, uno tras otro, con todo lo que la cadena publicaría por ellos, hasta `faltan`."""
+    """Convenios de 100 reportes, uno tras otro, con todo lo que la cadena publicaría por ellos, hasta `faltan`.
+
+    La cadena de un convenio se hace una vez con los modelos y el sobre de la plataforma; las demás son copias de
+    esos bytes con su propia institución, su propio convenio y ids nuevos (así un millón toma segundos)."""
+    institucion = banco.instituciones[0]
+    convenio = Convenio(institucion, f"REND-{banco.corrida}-rec-0", REPORTES_POR_CONVENIO, banco.hoy)
+    molde = cadena(convenio)
     enviados, tanda, k = 0, [], 0
     while enviados + len(tanda) < faltan:
-        institucion = banco.instituciones[k % len(banco.instituciones)]
-        tanda += cadena(Convenio(institucion, f"REND-{banco.corrida}-rec-{k}", REPORTES_POR_CONVENIO, banco.hoy))
+        otra = banco.instituciones[k % len(banco.instituciones)]
+        tanda += copiar(molde, {convenio.convenio_id: f"REND-{banco.corrida}-rec-{k}", institucion: otra})
         k += 1
         if len(tanda) >= TANDA:
             await enviar(tanda)
@@ -62,10 +71,31 @@ def cadena(convenio: Convenio) -> list[Mensaje]:
     reporte = convenio.reporte()
     mensajes = [reporte, convenio.firmado(reporte)]
     for n in range(1, convenio.reportes + 1):
-        sesion = convenio.sesion(f"S-rec-{n}")
+        sesion = convenio.sesion(f"S-{convenio.convenio_id}-{n}")  # único en la institución
         hechos = carga.de_capacitacion(sesion)
         mensajes += [sesion, *hechos, *convenio.avances(hechos[0], n)]
     return mensajes
+
+
+def copiar(molde: list[Mensaje], cambios: dict[str, str]) -> list[Mensaje]:
+    """Los mismos mensajes con cada texto de `cambios` reemplazado y cada id (UUID) cambiado por uno nuevo, el mismo
+    en todos los mensajes (así `causationid` y `correlationid` siguen apuntando a su causa)."""
+    reemplazos = {k.encode(): v.encode() for k, v in cambios.items()}
+    patron = re.compile(b"|".join([*map(re.escape, sorted(reemplazos, key=len, reverse=True)), _UUID]))
+    nuevos: dict[bytes, bytes] = {}
+
+    def cambiar(m: re.Match) -> bytes:
+        viejo = m.group(0)
+        return reemplazos.get(viejo) or nuevos.setdefault(viejo, str(uuid.uuid4()).encode())
+
+    return [Mensaje(_texto(m.topico, cambios), None, patron.sub(cambiar, m.valor), m.cabeceras,
+                    reemplazos.get(m.llave, m.llave)) for m in molde]
+
+
+def _texto(texto: str, cambios: dict[str, str]) -> str:
+    for viejo, nuevo in cambios.items():
+        texto = texto.replace(viejo, nuevo)
+    return texto
 
 
 async def _orden(banco: Banco, *argumentos: str) -> int | None:
