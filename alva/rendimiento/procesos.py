@@ -13,9 +13,7 @@ from pathlib import Path
 
 import httpx
 
-# El puerto de operación de la primera instancia de cada servicio; las demás piden uno libre (0).
-PUERTOS = {"convenios": 38081, "capacitacion": 38082, "distintivos": 38083, "notificaciones": 38084}
-SERVICIOS = tuple(PUERTOS)
+SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -43,11 +41,11 @@ class Uso:
 
 
 def arrancar(servicio: str, numero: int, bitacoras: Path, **entorno: str) -> Instancia:
-    """`python -m servicios.<servicio>` con los ajustes del entorno, más los dados (variables `ALVA_*`)."""
+    """`python -m servicios.<servicio>` con los ajustes del entorno, más los dados (variables `ALVA_*`); su puerto
+    de operación es uno libre (así nunca choca con otros servicios en la máquina) y se lee de sus sockets."""
     bitacoras.mkdir(parents=True, exist_ok=True)
     bitacora = bitacoras / f"{servicio}-{numero}.log"
-    puerto = PUERTOS[servicio] if numero == 1 else 0
-    variables = {**os.environ, "ALVA_PUERTO_OPERACION": str(puerto), **entorno}
+    variables = {**os.environ, "ALVA_PUERTO_OPERACION": "0", **entorno}
     with open(bitacora, "ab") as salida:
         proceso = subprocess.Popen([sys.executable, "-m", f"servicios.{servicio}"], stdout=salida,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=variables,
