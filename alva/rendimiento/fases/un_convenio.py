@@ -12,7 +12,7 @@ from alva.rendimiento.banco import Banco, avisar, grupo_de
 from alva.rendimiento.carga import Convenio
 from alva.rendimiento.fases.cadena import registrar
 from alva.rendimiento.informe import tabla
-from alva.rendimiento.medidas import ritmo_por_decil
+from alva.rendimiento.medidas import instante_en, ritmo_por_decil
 from alva.rendimiento.sonda import enviar
 from esquemas.ingreso import topico_ingreso
 
@@ -48,8 +48,7 @@ async def medir(banco: Banco) -> dict:
     totales = {s: POR_REPORTE[s] * n for s in POR_REPORTE}
     return {"reportes": n, "convenio": convenio.convenio_id, "completo": completo, "cpu_s_por_1000": cpu,
             "ritmos": {s: ritmo_por_decil(0.0, avance[s], totales[s], n) for s in POR_REPORTE},
-            "segundos": {s: avance[s][-1][0] if avance[s] and avance[s][-1][1] >= totales[s] else None
-                         for s in POR_REPORTE}}
+            "segundos": {s: instante_en(avance[s], totales[s]) for s in POR_REPORTE}}
 
 
 async def _seguir(banco: Banco, entradas: dict, base: dict, totales: dict, inicio: float):
@@ -70,7 +69,9 @@ def imprimir(r: dict, resultados: dict) -> str:
     filas = []
     for s, ritmos in r["ritmos"].items():
         primero, ultimo = ritmos[0], ritmos[-1]
-        filas.append((s, *ritmos, f"{ultimo / primero:.2f}" if primero and ultimo else "—"))
+        segundos = r["segundos"][s]
+        filas.append((s, *ritmos, f"{ultimo / primero:.2f}" if primero and ultimo else "—",
+                      "—" if segundos is None else f"{segundos:.1f}"))
     notas = [f"CPU s por 1000 reportes: {', '.join(f'{k} {v:.2f}' for k, v in r['cpu_s_por_1000'].items())}",
              "Meta: el ritmo del último decil igual al del primero (último/primero ≈ 1)."]
     if r["reportes"] < 10_000:
@@ -79,4 +80,4 @@ def imprimir(r: dict, resultados: dict) -> str:
     if not r["completo"]:
         notas.insert(0, "No terminó en el plazo (--plazo); los deciles sin terminar quedan en —.")
     return tabla(f"Un convenio, {r['reportes']:,} reportes: reportes/s por decil, del primer 10 % al último",
-                 ["servicio", *(f"{d}0 %" for d in range(1, 11)), "último/primero"], filas, notas)
+                 ["servicio", *(f"{d}0 %" for d in range(1, 11)), "último/primero", "total s"], filas, notas)
