@@ -55,13 +55,13 @@ def distintivos(banco, n: int, rondas: int) -> Plan:
 def _ronda_distintivos(banco, n: int, r: int) -> Ronda:
     convenios_ = _convenios(banco, f"dist{r}", max(1, n // len(banco.instituciones)))
     mensajes = [c.firmado(c.reporte()) for c in convenios_]
-    por_convenio = {c.convenio_id: 0 for c in convenios_}
-    for sesion in carga.sesiones(convenios_, len(convenios_) * convenios_[0].reportes, f"dist{r}"):
-        convenio = next(c for c in convenios_ if c.convenio_id == sesion.evento.data["convenio_id"])
-        por_convenio[convenio.convenio_id] += 1
+    cuenta = dict.fromkeys(range(len(convenios_)), 0)
+    sesiones = carga.sesiones(convenios_, len(convenios_) * convenios_[0].reportes, f"dist{r}")
+    for k, sesion in enumerate(sesiones):
+        cuenta[k % len(convenios_)] += 1  # carga.sesiones reparte por turnos
         hechos = carga.de_capacitacion(sesion)
-        mensajes += hechos + convenio.avances(hechos[0], por_convenio[convenio.convenio_id])
-    return Ronda(mensajes, sum(por_convenio.values()), len(convenios_))
+        mensajes += hechos + convenios_[k % len(convenios_)].avances(hechos[0], cuenta[k % len(convenios_)])
+    return Ronda(mensajes, len(sesiones), len(convenios_))
 
 
 def notificaciones(banco, n: int, rondas: int) -> Plan:

@@ -93,13 +93,16 @@ def resumir(plan: Plan, medidas: list[dict]) -> dict:
             "rss_mb": max(max(m["rss_mb"].values(), default=0) for m in medidas), "rondas": medidas}
 
 
+BASES = {"abanico": "1→4", "copia": "COPY 1:1"}
+
+
 def proporcion(servicio: dict, crudo: dict | None) -> tuple[str, float | None]:
     """La base con el mismo abanico (en la misma unidad que el servicio) y qué fracción de ella alcanzó."""
     if not crudo or not crudo.get(servicio["base"], {}).get("reportes_s"):
-        return servicio["base"], None
+        return BASES[servicio["base"]], None
     base = crudo[servicio["base"]]["reportes_s"]
     propio = servicio["reportes_s"] if servicio["compara"] == "reportes" else servicio["eventos_entrada_s"]
-    return f"{servicio['base']} {base:,.0f}/s", propio / base if propio else None
+    return f"{BASES[servicio['base']]} {base:,.0f}/s", propio / base if propio else None
 
 
 def imprimir(r: dict, resultados: dict) -> str:
