@@ -34,7 +34,8 @@ RAPIDO = {"reportes": 500, "rondas": 1, "duracion": 2.0, "tasas": "20,100", "rep
 def opciones(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m alva.rendimiento", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--fases", default=",".join(FASES), help=f"cuáles y en qué orden (por omisión: {','.join(FASES)})")
+    p.add_argument("--fases", default=",".join(FASES),
+                   help=f"cuáles y en qué orden (por omisión: {','.join(FASES)})")
     p.add_argument("--rapido", action="store_true", help="tamaños chicos: comprobar que todo funciona")
     p.add_argument("--rondas", type=int, help="rondas de raw y solo; se reporta la mediana (3; rápido 1)")
     p.add_argument("--reportes", type=int, help="reportes de raw, solo, escala y cadena (10000; rápido 500)")
@@ -50,7 +51,8 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eventos-reconstruccion", type=int,
                    help="eventos en los tópicos para reconstruir (1000000; rápido 5000)")
     p.add_argument("--reportes-un-convenio", type=int, help="reportes a un solo convenio (100000; rápido 1000)")
-    p.add_argument("--plazo", type=float, help="lo más que se espera a que algo termine, en segundos (600; rápido 120)")
+    p.add_argument("--plazo", type=float,
+                   help="lo más que se espera a que algo termine, en segundos (600; rápido 120)")
     p.add_argument("--json", action="store_true", help="imprimir un JSON con todas las cifras en vez de tablas")
     a = p.parse_args(argv)
     for clave, valor in (RAPIDO if a.rapido else NORMAL).items():
@@ -71,7 +73,7 @@ async def principal(a: argparse.Namespace) -> int:
     descripcion = await maquina.describir()
     corrida = uuid.uuid4().hex[:6]
     banco = Banco(a, corrida, await Sonda.abrir(), infra.carpeta_datos() / "bitacoras" / "rendimiento",
-                  [f"rend-{corrida}-{i}" for i in range(a.instituciones)])
+                  [f"rend-{i}" for i in range(a.instituciones)])
     resultados: dict[str, dict] = {}
     try:
         await banco.alta([OTORGANTE, *banco.instituciones])

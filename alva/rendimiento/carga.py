@@ -90,7 +90,8 @@ class Convenio:
             horas=2, facilitador="PRODHEG", asistentes=[f"{sesion_id}.{a}" for a in range(ASISTENTES)])))
 
     def avances(self, sesion: Mensaje, n: int) -> list[Mensaje]:
-        """Lo que publica convenios al contar la sesión número `n`: el avance de cada objetivo, y al final, cumplido."""
+        """Lo que publica convenios al contar la sesión número `n`: el avance de cada objetivo y, al final, que se
+        cumplió."""
         mensajes = []
         for objetivo in self.objetivos():
             valor = float(n * ASISTENTES if objetivo.indicador == "personas_capacitadas" else n)
@@ -152,5 +153,6 @@ def convenios(prefijo: str, instituciones: list[str], cuantos: int, reportes: in
 
 
 def sesiones(convenios_: list[Convenio], n: int, etiqueta: str) -> list[Mensaje]:
-    """`n` reportes de sesión, por turnos entre los convenios."""
+    """`n` reportes de sesión, por turnos entre los convenios; `etiqueta` los distingue de los de otras corridas (las
+    instituciones son las mismas en cada corrida, y un id de sesión es único en su institución)."""
     return [convenios_[k % len(convenios_)].sesion(f"S-{etiqueta}-{k}") for k in range(n)]

@@ -32,17 +32,18 @@ def _convenios(banco, etiqueta: str, reportes: int) -> list[Convenio]:
 def capacitacion(banco, n: int, rondas: int, etiqueta: str = "cap") -> Plan:
     """Los `convenio.firmado` de convenios, luego reportes de sesión por los tópicos de ingreso: 1 → 4."""
     convenios = _convenios(banco, etiqueta, 10 * n * rondas)
-    return Plan("capacitacion", "abanico", "reportes", [c.firmado(c.reporte()) for c in convenios], 0,
-                [Ronda(carga.sesiones(convenios, n, f"{etiqueta}{r}"), n, 4 * n) for r in range(1, rondas + 1)])
+    rondas_ = [Ronda(carga.sesiones(convenios, n, f"{banco.corrida}{etiqueta}{r}"), n, 4 * n)
+               for r in range(1, rondas + 1)]
+    return Plan("capacitacion", "abanico", "reportes", [c.firmado(c.reporte()) for c in convenios], 0, rondas_)
 
 
 def convenios(banco, n: int, rondas: int) -> Plan:
     """Los convenios por el ingreso del otorgante, luego lo que capacitación publica por cada sesión (la sesión y
     tres constancias); cada sesión avanza dos objetivos."""
     convenios_ = _convenios(banco, "conv", 10 * n * rondas)
-    return Plan("convenios", "copia", "eventos", [c.reporte() for c in convenios_], len(convenios_),
-                [Ronda([h for s in carga.sesiones(convenios_, n, f"conv{r}") for h in carga.de_capacitacion(s)],
-                       n, 2 * n) for r in range(1, rondas + 1)])
+    rondas_ = [Ronda([h for s in carga.sesiones(convenios_, n, f"{banco.corrida}conv{r}")
+                      for h in carga.de_capacitacion(s)], n, 2 * n) for r in range(1, rondas + 1)]
+    return Plan("convenios", "copia", "eventos", [c.reporte() for c in convenios_], len(convenios_), rondas_)
 
 
 def distintivos(banco, n: int, rondas: int) -> Plan:
@@ -56,7 +57,8 @@ def _ronda_distintivos(banco, n: int, r: int) -> Ronda:
     convenios_ = _convenios(banco, f"dist{r}", max(1, n // len(banco.instituciones)))
     mensajes = [c.firmado(c.reporte()) for c in convenios_]
     cuenta = dict.fromkeys(range(len(convenios_)), 0)
-    sesiones = carga.sesiones(convenios_, len(convenios_) * convenios_[0].reportes, f"dist{r}")
+    sesiones = carga.sesiones(convenios_, len(convenios_) * convenios_[0].reportes,
+                              f"{banco.corrida}dist{r}")
     for k, sesion in enumerate(sesiones):
         cuenta[k % len(convenios_)] += 1  # carga.sesiones reparte por turnos
         hechos = carga.de_capacitacion(sesion)
@@ -69,7 +71,7 @@ def notificaciones(banco, n: int, rondas: int) -> Plan:
     cumplidos, distintivos otorgados y reportes rechazados, un correo por hecho (1 → 1)."""
     convenios_ = _convenios(banco, "notif", 10 * n * rondas)
     return Plan("notificaciones", "copia", "eventos", [c.firmado(c.reporte()) for c in convenios_], len(convenios_),
-                [Ronda(_avisos(convenios_, n, f"notif{r}"), n, n) for r in range(1, rondas + 1)])
+                [Ronda(_avisos(convenios_, n, f"{banco.corrida}notif{r}"), n, n) for r in range(1, rondas + 1)])
 
 
 def _avisos(convenios_: list[Convenio], n: int, etiqueta: str) -> list[Mensaje]:

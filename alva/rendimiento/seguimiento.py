@@ -61,7 +61,8 @@ class Seguimiento:
             evento = json.loads(valor)
             self.avances.setdefault(evento.get("correlationid"), instante)
             datos = evento["data"]
-            if datos["indicador"] == "personas_capacitadas" and datos["valor"] == self.finales.get(datos["convenio_id"]):
+            final = self.finales.get(datos["convenio_id"])
+            if datos["indicador"] == "personas_capacitadas" and datos["valor"] == final:
                 self.completos.setdefault(datos["convenio_id"], instante)
         elif b"distintivo.otorgado" in valor:
             evento = json.loads(valor)

@@ -38,6 +38,15 @@ class Sonda:
         return [TopicPartition(d["topic"], p["partition"]) for d in await self.admin.describe_topics(topicos)
                 if not d["error_code"] for p in d["partitions"]]
 
+    async def esperar_lideres(self, topicos: list[str], plazo_s: float = 30) -> None:
+        """Un tópico recién creado tarda en tener líder en cada partición; medir antes mediría esa espera."""
+        limite = asyncio.get_running_loop().time() + plazo_s
+        while any(d["error_code"] or any(p["leader"] < 0 for p in d["partitions"])
+                  for d in await self.admin.describe_topics(topicos)):
+            if asyncio.get_running_loop().time() > limite:
+                raise TimeoutError(f"los tópicos {', '.join(topicos)} no tuvieron líder en {plazo_s:g} s")
+            await asyncio.sleep(0.2)
+
     async def finales(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         tps = list(tps)
         return await self.lector.end_offsets(tps) if tps else {}
@@ -78,7 +87,8 @@ class Sonda:
             if not vivos():
                 raise RuntimeError(f"una instancia de {grupo} terminó antes de unirse al grupo")
             if asyncio.get_running_loop().time() > limite:
-                raise TimeoutError(f"el grupo {grupo} no llegó a {miembros} miembro(s) con particiones en {plazo_s:g} s")
+                raise TimeoutError(f"el grupo {grupo} no llegó a {miembros} miembro(s) con particiones "
+                                   f"en {plazo_s:g} s")
             await asyncio.sleep(0.05)
 
     async def saltar_al_final(self, grupo: str, tps: list[TopicPartition], plazo_s: float = 60) -> None:
@@ -101,8 +111,11 @@ class Sonda:
 
 async def enviar(mensajes: Iterable[Mensaje], topico: str | None = None) -> float:
     """Todo de una vez (a su tópico, o a `topico`), esperando cada confirmación; devuelve los segundos que tomó."""
+    mensajes = list(mensajes)
     productor = await conexion.productor()
     try:
+        for t in {topico} if topico else {m.topico for m in mensajes}:
+            await productor.partitions_for(t)  # los metadatos antes de echar a andar el reloj
         inicio = asyncio.get_running_loop().time()
         envios = [await productor.send(topico or m.topico, m.valor, key=m.llave, headers=m.cabeceras)
                   for m in mensajes]

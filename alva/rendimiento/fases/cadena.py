@@ -20,7 +20,7 @@ async def medir(banco: Banco) -> dict:
     instituciones = banco.instituciones
     convenios = [carga.Convenio(instituciones[k % len(instituciones)], f"REND-{banco.corrida}-cad-{k}",
                                 len(range(k, n, cuantos)), banco.hoy) for k in range(cuantos)]
-    reportes = carga.sesiones(convenios, n, "cad")
+    reportes = carga.sesiones(convenios, n, f"{banco.corrida}cad")
     await banco.saltar(SERVICIOS)
     instancias = await banco.arrancar({s: 1 for s in SERVICIOS})
     try:

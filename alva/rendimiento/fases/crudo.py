@@ -24,12 +24,14 @@ async def medir(banco: Banco) -> dict:
     n, rondas = banco.opciones.reportes, banco.opciones.rondas
     convenios = carga.convenios(f"REND-{banco.corrida}-raw", banco.instituciones, len(banco.instituciones), n,
                                 banco.hoy)
-    reportes = carga.sesiones(convenios, n, "raw")
+    reportes = carga.sesiones(convenios, n, f"{banco.corrida}raw")
     await _preparar_tablas()
     segundos: dict[str, list[float]] = {"producir": [], **{c: [] for c in CANALES}}
     for ronda in range(1, rondas + 1):
         entrada = f"rendimiento.{banco.corrida}.crudo.{ronda}"
-        await conexion.topicos().asegurar([entrada, *(f"{entrada}.{c}" for c in CANALES)])
+        topicos = [entrada, *(f"{entrada}.{c}" for c in CANALES)]
+        await conexion.topicos().asegurar(topicos)
+        await banco.sonda.esperar_lideres(topicos)
         avisar(f"raw ronda {ronda}/{rondas}: producir {n:,} reportes")
         segundos["producir"].append(await enviar(reportes, entrada))
         for canal, (_, abanico, bd) in CANALES.items():

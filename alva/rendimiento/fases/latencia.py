@@ -46,8 +46,9 @@ def carga_a(banco: Banco, tasa: float) -> tuple[list[Convenio], list[Convenio], 
               for j in range(max(1, min(n // k, round(o.otorgamientos * o.duracion))))]
     paso = n / (len(chicos) * k)
     de_chicos = {int(m * paso): (chicos[m // k], m) for m in range(len(chicos) * k)}
-    reportes = [de_chicos[r][0].sesion(f"S-lat{tasa:g}-c{de_chicos[r][1]}") if r in de_chicos
-                else grandes[r % len(grandes)].sesion(f"S-lat{tasa:g}-g{r}") for r in range(n)]
+    serie = f"S-{banco.corrida}lat{tasa:g}"
+    reportes = [de_chicos[r][0].sesion(f"{serie}-c{de_chicos[r][1]}") if r in de_chicos
+                else grandes[r % len(grandes)].sesion(f"{serie}-g{r}") for r in range(n)]
     return chicos, grandes, reportes
 
 

@@ -99,7 +99,8 @@ def _texto(texto: str, cambios: dict[str, str]) -> str:
 
 
 async def _orden(banco: Banco, *argumentos: str) -> int | None:
-    """`alva reconstruir …` como la correría quien opera, con su salida en la bitácora; None si no terminó a tiempo."""
+    """`alva reconstruir …` como la correría quien opera, con su salida en la bitácora; None si no terminó a
+    tiempo."""
     banco.bitacoras.mkdir(parents=True, exist_ok=True)
     with open(banco.bitacoras / "reconstruir.log", "ab") as bitacora:
         try:

@@ -35,7 +35,7 @@ async def medir(banco: Banco) -> dict:
         entradas = {s: await banco.sonda.particiones([trabajo(s, convenio)]) for s in POR_REPORTE}
         base = {s: sum((await banco.sonda.confirmados(grupo_de(s), tps)).values()) for s, tps in entradas.items()}
         avisar(f"un-convenio: preparando {n:,} reportes para {convenio.convenio_id}")
-        reportes = [convenio.sesion(f"S-uno-{i}") for i in range(n)]
+        reportes = [convenio.sesion(f"S-{banco.corrida}uno-{i}") for i in range(n)]
         avisar(f"un-convenio: enviando {n:,} reportes y siguiendo cada grupo")
         inicio, cpu = time.monotonic(), banco.cpu(instancias)
         envio = asyncio.create_task(enviar(reportes))
