@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+BENCH_ARGS ?=
 
 .PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean bench caos
 
@@ -19,7 +20,7 @@ test: $(VENV)/.instalado
 	$(PY) -m pytest
 
 bench: $(VENV)/.instalado
-	$(PY) -m alva.rendimiento
+	$(PY) -m alva.rendimiento $(BENCH_ARGS)
 
 # Prueba de fallas (python -m alva.caos --help); en CI: make caos CAOS=--corto
 caos: $(VENV)/.instalado

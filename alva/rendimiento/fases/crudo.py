@@ -1,0 +1,108 @@
+"""Fase `raw`: aiokafka a pelo, en el mismo broker, con los mismos ajustes de tópico y los mismos reportes; es la
+línea base con que se compara cada servicio."""
+
+import asyncio
+import time
+
+from alva.rendimiento import carga, conexion
+from alva.rendimiento.banco import Banco, avisar
+from alva.rendimiento.informe import tabla
+from alva.rendimiento.medidas import mediana, por_segundo
+from alva.rendimiento.sonda import enviar
+from plataforma.config import Ajustes
+
+# nombre → (qué hace, eventos de salida por reporte, escritura en PostgreSQL)
+CANALES = {
+    "abanico": ("consumir → producir 1→4, commit por lote", 4, None),
+    "copia": ("consumir → un COPY por lote → producir 1:1", 1, "copia"),
+    "insercion": ("consumir → un INSERT por mensaje → producir 1:1", 1, "insercion"),
+}
+PRODUCIR = "producir (acks=all, idempotente)"
+
+
+async def medir(banco: Banco) -> dict:
+    n, rondas = banco.opciones.reportes, banco.opciones.rondas
+    convenios = carga.convenios(f"REND-{banco.corrida}-raw", banco.instituciones, len(banco.instituciones), n,
+                                banco.hoy)
+    reportes = carga.sesiones(convenios, n, f"{banco.corrida}raw")
+    await _preparar_tablas()
+    segundos: dict[str, list[float]] = {"producir": [], **{c: [] for c in CANALES}}
+    for ronda in range(1, rondas + 1):
+        entrada = f"rendimiento.{banco.corrida}.crudo.{ronda}"
+        topicos = [entrada, *(f"{entrada}.{c}" for c in CANALES)]
+        await conexion.topicos().asegurar(topicos)
+        await banco.sonda.esperar_lideres(topicos)
+        avisar(f"raw ronda {ronda}/{rondas}: producir {n:,} reportes")
+        segundos["producir"].append(await enviar(reportes, entrada))
+        for canal, (_, abanico, bd) in CANALES.items():
+            avisar(f"raw ronda {ronda}/{rondas}: {canal}")
+            segundos[canal].append(await canalizar(banco, entrada, f"{entrada}.{canal}", n, abanico, bd))
+    bytes_medios = sum(len(r.valor) for r in reportes) / n
+    return {"reportes": n, "rondas": rondas, "bytes_por_reporte": round(bytes_medios), "segundos": segundos,
+            **{canal: _cifras(n, s, CANALES[canal][1] if canal in CANALES else 0) for canal, s in segundos.items()}}
+
+
+def _cifras(n: int, segundos: list[float], abanico: int) -> dict:
+    reportes_s = por_segundo(n, mediana(segundos))
+    return {"reportes_s": reportes_s, "eventos_s": reportes_s * abanico if abanico and reportes_s else None}
+
+
+async def _preparar_tablas() -> None:
+    conn = await conexion.postgres()
+    try:
+        await conn.execute("CREATE SCHEMA IF NOT EXISTS rendimiento")
+        for tabla_ in ("copia", "insercion"):
+            await conn.execute(f"""CREATE TABLE IF NOT EXISTS rendimiento.{tabla_} (topico text, particion int,
+                                   "offset" bigint, valor bytea, PRIMARY KEY (topico, particion, "offset"))""")
+            await conn.execute(f"TRUNCATE rendimiento.{tabla_}")
+    finally:
+        await conn.close()
+
+
+async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: int, bd: str | None) -> float:
+    """Lee `n` reportes desde el principio en lotes como los de los servicios; por lote: escribe en PostgreSQL
+    (si `bd`), publica `abanico` eventos por reporte con acks=all, espera las confirmaciones y confirma offsets."""
+    tps = await banco.sonda.particiones([entrada])
+    consumidor = await conexion.consumidor(f"rendimiento-{banco.corrida}-{salida}")
+    productor = await conexion.productor()
+    conn = await conexion.postgres() if bd else None
+    try:
+        consumidor.assign(tps)
+        await consumidor.seek_to_beginning(*tps)
+        inicio, vistos, limite = time.monotonic(), 0, time.monotonic() + banco.opciones.plazo
+        while vistos < n and time.monotonic() < limite:
+            lotes = await consumidor.getmany(timeout_ms=1000, max_records=Ajustes().lote_max)
+            registros = [r for rs in lotes.values() for r in rs]
+            if not registros:
+                continue
+            if conn is not None:
+                await _escribir(conn, bd, registros)
+            envios = [await productor.send(salida, r.value, key=r.key, headers=list(r.headers))
+                      for r in registros for _ in range(abanico)]
+            await asyncio.gather(*envios)
+            await consumidor.commit({tp: rs[-1].offset + 1 for tp, rs in lotes.items()})
+            vistos += len(registros)
+        return time.monotonic() - inicio if vistos >= n else None
+    finally:
+        await consumidor.stop()
+        await productor.stop()
+        if conn is not None:
+            await conn.close()
+
+
+async def _escribir(conn, bd: str, registros) -> None:
+    filas = [(r.topic, r.partition, r.offset, r.value) for r in registros]
+    async with conn.transaction():
+        if bd == "copia":
+            await conn.copy_records_to_table("copia", schema_name="rendimiento", records=filas)
+        else:
+            for fila in filas:
+                await conn.execute("INSERT INTO rendimiento.insercion VALUES ($1, $2, $3, $4)", *fila)
+
+
+def imprimir(r: dict, resultados: dict) -> str:
+    filas = [(PRODUCIR, r["producir"]["reportes_s"], None)]
+    filas += [(que, r[canal]["reportes_s"], r[canal]["eventos_s"]) for canal, (que, _, _) in CANALES.items()]
+    return tabla(f"Línea base, aiokafka a pelo ({r['reportes']:,} reportes de {r['bytes_por_reporte']} B con "
+                 f"{carga.ASISTENTES} asistentes; mediana de {r['rondas']} ronda(s))",
+                 ["qué", "reportes/s", "eventos/s salida"], filas)

@@ -1,0 +1,51 @@
+"""La máquina en que se midió: núcleos, CPU, memoria y versiones de Python, Kafka y PostgreSQL."""
+
+import os
+import platform
+import re
+from pathlib import Path
+
+from alva.rendimiento import conexion
+
+
+def _de_proc(archivo: str, patron: str) -> str | None:
+    try:
+        encontrado = re.search(patron, Path(archivo).read_text(), re.M)
+    except OSError:
+        return None
+    return encontrado.group(1).strip() if encontrado else None
+
+
+def version_kafka() -> str | None:
+    """La del Kafka embebido; con un broker propio (KAFKA_BOOTSTRAP_SERVERS) no se sabe desde aquí."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return None
+    try:
+        from infra.entorno import VERSION_KAFKA
+    except ImportError:
+        return None
+    return VERSION_KAFKA
+
+
+async def describir() -> dict:
+    conn = await conexion.postgres()
+    try:
+        postgres = await conn.fetchval("SHOW server_version")
+    finally:
+        await conn.close()
+    memoria_kb = _de_proc("/proc/meminfo", r"^MemTotal:\s+(\d+)")
+    return {
+        "nucleos": os.cpu_count(),
+        "cpu": _de_proc("/proc/cpuinfo", r"^model name\s*:\s*(.+)$") or platform.processor() or None,
+        "ram_gb": round(int(memoria_kb) / 1024 / 1024, 1) if memoria_kb else None,
+        "sistema": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "kafka": version_kafka(),
+        "postgres": postgres.split()[0],
+        "bootstrap": conexion.kafka()["bootstrap_servers"],
+    }
+
+
+def resumir(m: dict) -> str:
+    return (f"Máquina: {m['nucleos']} núcleos ({m['cpu']}), {m['ram_gb']} GB de RAM, {m['sistema']}; "
+            f"Python {m['python']}, Kafka {m['kafka'] or 'desconocido'}, PostgreSQL {m['postgres']}")

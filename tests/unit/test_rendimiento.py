@@ -1,0 +1,61 @@
+"""Las cuentas y tablas de `make bench`, sin broker ni base: percentiles, ritmo por decil, retraso que crece."""
+
+import pytest
+
+from alva.rendimiento.informe import cifra, tabla
+from alva.rendimiento.medidas import instante_en, mediana, percentil, ritmo_por_decil, se_atrasa
+from alva.rendimiento.procesos import sumar_metricas
+
+pytestmark = pytest.mark.unit
+
+
+def test_percentiles_interpolan_entre_rangos_como_numpy():
+    demoras = [float(ms) for ms in range(1, 101)]  # 1 … 100 ms
+    assert percentil(demoras, 50) == pytest.approx(50.5)
+    assert percentil(demoras, 99) == pytest.approx(99.01)
+    assert mediana([3.0, None, 1.0, 2.0]) == 2.0  # una ronda que no terminó no cuenta
+    assert percentil([], 99) is None
+
+
+def test_un_ritmo_constante_da_diez_deciles_iguales():
+    # Un servicio confirma 100 eventos por segundo durante 10 s, muestreado cada medio segundo.
+    avance = [(t / 2, 50.0 * t) for t in range(1, 21)]
+    assert ritmo_por_decil(0.0, avance, 1000) == pytest.approx([100.0] * 10)
+
+
+def test_el_ritmo_por_decil_muestra_un_servicio_que_se_hace_lento_y_lo_que_no_termino():
+    # La segunda mitad va a la mitad de velocidad; y otro servicio se quedó en el 55 %.
+    lento = [(1.0, 250.0), (2.0, 500.0), (4.0, 750.0), (6.0, 1000.0)]
+    ritmos = ritmo_por_decil(0.0, lento, 1000, unidades=250)  # 1000 eventos de entrada son 250 reportes
+    assert ritmos[0] == pytest.approx(62.5) and ritmos[-1] == pytest.approx(31.25)
+    incompleto = ritmo_por_decil(0.0, [(1.0, 550.0)], 1000)
+    assert incompleto[4] is not None and incompleto[5:] == [None] * 5
+    assert instante_en([(1.0, 0.0), (3.0, 100.0)], 50) == pytest.approx(2.0)
+
+
+def test_un_retraso_que_sube_y_se_queda_no_es_atrasarse_pero_uno_que_crece_si():
+    # A 200 reportes/s, el retraso sube a su nivel de régimen y ahí oscila; otro crece sin parar.
+    estable = [(t / 2, min(t, 4) * 50.0 + (25.0 if t % 2 else 0.0)) for t in range(40)]
+    creciente = [(t / 2, t * 60.0) for t in range(40)]
+    assert se_atrasa(estable, 200) is False
+    assert se_atrasa(creciente, 200) is True
+    assert se_atrasa(creciente[:6], 200) is None  # tres segundos no bastan para decirlo
+
+
+def test_tablas_alinean_numeros_a_la_derecha_con_separador_de_miles():
+    texto = tabla("Cada servicio solo", ["servicio", "reportes/s", "% base"],
+                  [("capacitacion", 1080.4, "7%"), ("convenios", None, "—")], ["nota al pie"])
+    lineas = texto.splitlines()
+    assert lineas[0] == "Cada servicio solo"
+    assert lineas[3] == "  capacitacion       1,080      7%"
+    assert lineas[4] == "  convenios              —       —"
+    assert lineas[-1] == "  nota al pie"
+    assert cifra(0.256, 2) == "0.26" and cifra(True) == "sí" and cifra("no disponible") == "no disponible"
+
+
+def test_las_metricas_prometheus_se_suman_por_nombre():
+    texto = ('# HELP alva_eventos_procesados_total …\n'
+             'alva_eventos_procesados_total{servicio="capacitacion",tipo="a"} 3.0\n'
+             'alva_eventos_procesados_total{servicio="capacitacion",tipo="b"} 4.0\n'
+             'alva_outbox_pendientes{servicio="capacitacion"} 0.0\n')
+    assert sumar_metricas(texto) == {"alva_eventos_procesados_total": 7.0, "alva_outbox_pendientes": 0.0}
