@@ -12,7 +12,7 @@ from alva.caos.catalogo import Blanco, Hostil
 from alva.caos.kafka import Productores
 from alva.caos.plan import Plan
 from alva.escenario import Reporte
-from plataforma.nube import cabeceras_kafka
+from plataforma.nube import CABECERAS_REPORTE
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class Enviado:
 
 async def enviar_reporte(productores: Productores, r: Reporte, valor: bytes) -> tuple[int, int]:
     return await productores.enviar(f"institucion-{r.evento.institucion}", r.topico, valor, r.evento.llave,
-                                    cabeceras_kafka(r.evento))
+                                    CABECERAS_REPORTE)
 
 
 class Carga:

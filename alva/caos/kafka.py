@@ -1,37 +1,31 @@
 """Los clientes Kafka de la prueba de fallas: todos nacen en `cliente()`, el único lugar que sabe conectarse."""
 
 import asyncio
+import importlib
 import logging
 import re
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
-from esquemas.catalogo import TOPICOS_CANONICOS
-from esquemas.ingreso import topico_ingreso
 from plataforma.config import Ajustes
+from plataforma.topicos import dar_de_alta
 
 log = logging.getLogger(__name__)
 
 MAX_PETICION = 2 * 1024 * 1024  # deja salir la entrada que pasa del límite: que sea el broker quien la niegue
 
-_INGRESO = r"alva\.ingreso\.[a-z0-9]+(?:-[a-z0-9]+)*"
-# Lo que lee cada grupo de consumo (alva-<servicio>), según el diseño; su retraso decide la quietud.
-ENTRADAS = {
-    "convenios": re.compile(rf"^(?:{_INGRESO}|alva\.capacitacion)$"),
-    "capacitacion": re.compile(rf"^(?:{_INGRESO}|alva\.convenios)$"),
-    "distintivos": re.compile(rf"^(?:{_INGRESO}|alva\.convenios|alva\.capacitacion)$"),
-    "notificaciones": re.compile(r"^alva\.(?:convenios|distintivos|rechazos)$"),
-}
+# Lo que lee cada grupo de consumo (alva-<servicio>): el patrón con que se suscribe; su retraso decide la quietud.
+ENTRADAS = {s: re.compile(importlib.import_module(f"servicios.{s}.suscriptores").PATRON)
+            for s in ("convenios", "capacitacion", "distintivos", "notificaciones")}
 
 
 def cliente(clase, quien: str = "alva-operador", **opciones):
     """Un productor, lector o administrador de Kafka en nombre de `quien` (un principal del diseño:
-    `alva-admin`, `alva-operador`, `institucion-<id>`). Hoy todos usan la conexión sin credenciales del
-    entorno; con SASL_SSL, aquí se añaden las de `quien`."""
-    return clase(bootstrap_servers=Ajustes().kafka_bootstrap_servers, **opciones)
+    `alva-admin`, `alva-operador`, `institucion-<id>`), con su usuario y su clave, por SASL_SSL."""
+    return clase(**Ajustes().conexion_kafka(quien).aiokafka(), **opciones)
 
 
 def productor(quien: str) -> AIOKafkaProducer:
@@ -49,20 +43,10 @@ def administrador(quien: str = "alva-operador") -> AIOKafkaAdminClient:
 
 
 async def alta(instituciones: Iterable[str]) -> None:
-    """Los tópicos canónicos y el de ingreso de cada institución (hoy, dar de alta es crear su tópico)."""
-    admin = administrador("alva-admin")
-    await admin.start()
-    try:
-        nombres = [*TOPICOS_CANONICOS, *(topico_ingreso(i) for i in instituciones)]
-        faltan = sorted(set(nombres) - set(await admin.list_topics()))
-        if faltan:
-            particiones, replicas = Ajustes().particiones, Ajustes().replicacion
-            respuesta = await admin.create_topics([NewTopic(n, particiones, replicas) for n in faltan])
-            for nombre, codigo, *_ in getattr(respuesta, "topic_errors", []):
-                if codigo not in (0, TopicAlreadyExistsError.errno):
-                    raise RuntimeError(f"Kafka no creó el tópico {nombre}: error {codigo}")
-    finally:
-        await admin.close()
+    """El alta completa de cada institución, como `alva alta`: tópicos, principal, permisos y aviso."""
+    ajustes = Ajustes()
+    await dar_de_alta(ajustes.conexion_kafka("alva-admin"), *instituciones, particiones=ajustes.particiones,
+                      replicacion=ajustes.replicacion)
 
 
 async def baja(topicos: list[str]) -> None:

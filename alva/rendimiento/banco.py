@@ -124,7 +124,4 @@ class Banco:
         return {i.nombre: u.cpu_s for i in instancias if (u := procesos.uso(i.pid)) is not None}
 
     async def alta(self, instituciones: list[str]) -> None:
-        topicos = conexion.topicos()
-        await topicos.asegurar_canonicos()
-        for institucion in instituciones:
-            await topicos.alta_institucion(institucion)
+        await conexion.dar_de_alta(instituciones)

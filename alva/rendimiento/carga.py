@@ -12,7 +12,7 @@ from esquemas.convenios import ConvenioFirmado, ObjetivoAvanzado, ObjetivoCumpli
 from esquemas.distintivos import DistintivoOtorgado
 from esquemas.ingreso import ReporteConvenioFirmado, ReporteSesionCompletada
 from esquemas.rechazos import EntradaRechazada
-from plataforma.nube import cabeceras_kafka, nuevo_evento
+from plataforma.nube import CABECERAS_REPORTE, armar, cabeceras_de, id_de_hecho
 
 ASISTENTES = 3
 TEMA = "Prevención de la violencia laboral"  # cuenta para el requisito de tema del programa ALVA
@@ -35,17 +35,21 @@ class Mensaje:
 
 
 def mensaje(topico: str, evento: CloudEvent) -> Mensaje:
-    return Mensaje(topico, evento, evento.a_json(), cabeceras_kafka(evento), evento.llave)
+    return Mensaje(topico, evento, evento.a_json(), list(cabeceras_de(evento.type)), evento.llave)
 
 
 def de_reporte(reporte: escenario.Reporte) -> Mensaje:
-    return mensaje(reporte.topico, reporte.evento)
+    """Como lo envía el sistema de una institución: sólo el content-type (ni cabeceras `ce_*` ni de ruteo)."""
+    return Mensaje(reporte.topico, reporte.evento, reporte.evento.a_json(), list(CABECERAS_REPORTE),
+                   reporte.evento.llave)
 
 
 def hecho(datos: Evento, *, servicio: str, institucion: str, subject: str, causa: CloudEvent) -> Mensaje:
-    """Como lo publica `servicio` a través de su outbox."""
-    return mensaje(topico_de(datos), nuevo_evento(datos, institucion=institucion, servicio=servicio, subject=subject,
-                                                  causa=causa))
+    """Como lo publica `servicio` a través de su outbox: id derivado de la causa, la hora de la causa."""
+    sobre = armar(datos.tipo, datos.model_dump(mode="json"), id_=id_de_hecho(causa.id, datos.tipo, subject, 0),
+                  institucion=institucion, servicio=servicio, cuando=causa.time, subject=subject,
+                  correlacion=causa.correlationid or causa.id, causa=causa.id)
+    return mensaje(topico_de(datos), CloudEvent.model_validate(sobre))
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from plataforma import topicos as _topicos
 from plataforma.config import Ajustes
-from plataforma.topicos import Topicos
+
+ADMIN = "alva-admin"  # el banco escribe hechos sintéticos en los tópicos de cada servicio: sólo el administrador puede
 
 
 def kafka(**opciones) -> dict:
-    """Argumentos de cualquier cliente aiokafka del banco; cambiar la conexión (p. ej. a SASL_SSL) es cambiar esto."""
-    return {"bootstrap_servers": Ajustes().kafka_bootstrap_servers, **opciones}
+    """Argumentos de cualquier cliente aiokafka del banco: SASL_SSL como el administrador."""
+    return {**Ajustes().conexion_kafka(ADMIN).aiokafka(), **opciones}
 
 
 async def productor(**opciones) -> AIOKafkaProducer:
@@ -36,10 +38,17 @@ async def admin() -> AIOKafkaAdminClient:
     return cliente
 
 
-def topicos() -> Topicos:
-    """La provisión de la plataforma, para que los tópicos del banco tengan los mismos ajustes que los reales."""
+async def crear_topicos(nombres: list[str]) -> None:
+    """Tópicos propios del banco, con los mismos ajustes que los de la plataforma."""
     ajustes = Ajustes()
-    return Topicos(ajustes.kafka_bootstrap_servers, ajustes.particiones, ajustes.replicacion)
+    await _topicos.crear(kafka(), nombres, ajustes.particiones, ajustes.replicacion)
+
+
+async def dar_de_alta(instituciones: list[str]) -> None:
+    """El alta completa, como `alva alta`: tópicos, principal, permisos y aviso a los servicios."""
+    ajustes = Ajustes()
+    await _topicos.dar_de_alta(ajustes.conexion_kafka(ADMIN), *instituciones, particiones=ajustes.particiones,
+                               replicacion=ajustes.replicacion)
 
 
 async def postgres() -> asyncpg.Connection:

@@ -30,7 +30,7 @@ async def medir(banco: Banco) -> dict:
     for ronda in range(1, rondas + 1):
         entrada = f"rendimiento.{banco.corrida}.crudo.{ronda}"
         topicos = [entrada, *(f"{entrada}.{c}" for c in CANALES)]
-        await conexion.topicos().asegurar(topicos)
+        await conexion.crear_topicos(topicos)
         await banco.sonda.esperar_lideres(topicos)
         avisar(f"raw ronda {ronda}/{rondas}: producir {n:,} reportes")
         segundos["producir"].append(await enviar(reportes, entrada))
