@@ -15,7 +15,7 @@ from esquemas import TIPOS
 from esquemas.catalogo import creido_en
 from esquemas.comun import Evento
 from esquemas.control import InstitucionDadaDeAlta
-from esquemas.rechazos import TOPICO_REENVIOS
+from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, TOPICO_REENVIOS
 from plataforma.contexto import Causa, Contexto
 from plataforma.metricas import Metricas
 from plataforma.nube import Entrada, Mensaje, codigo_de_error, describir_error, leer, marca_de
@@ -306,7 +306,8 @@ class Lote:
 
     def _rechazar(self, entrada: Entrada, r: Rechazo, *, dlq: bool = False, registrar: bool = True) -> None:
         log.info("%s rechaza %s: %s %s", self.p.servicio, entrada.posicion, r.codigo, r.motivo)
-        self.salidas.append(rechazo(entrada, r, self.p.servicio, entrada.marca))
+        if entrada.topico != TOPICO_RECHAZOS:  # rechazar un rechazo daría otro, y otro: sólo va a la DLQ
+            self.salidas.append(rechazo(entrada, r, self.p.servicio, entrada.marca))
         self.cuentas.append(("eventos_rechazados", {"codigo": r.codigo}))
         if dlq:
             self.salidas.append(copia_dlq(entrada, r, self.p.servicio))

@@ -106,10 +106,14 @@ def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes
         return replace(entrada, error=_error_json(str(e)))
     if not isinstance(crudo, dict):
         return replace(entrada, error=ErrorLectura("sobre_invalido", "Se esperaba un objeto JSON con un CloudEvent."))
-    if (profundidad := _profundidad(crudo)) > PROFUNDIDAD_MAX:
+    profundidad, con_nulo = _recorrer(crudo)
+    if profundidad > PROFUNDIDAD_MAX:
         return replace(entrada, error=ErrorLectura(
             "profundidad_excesiva", f"El JSON anida más de {PROFUNDIDAD_MAX} niveles ({profundidad}); un reporte "
             "de ALVA usa pocos."))
+    if con_nulo:
+        return replace(entrada, error=ErrorLectura("texto_invalido", "Un texto del JSON contiene el carácter nulo "
+                                                                     "(U+0000), que ningún texto admite."))
     try:
         return replace(entrada, evento=CloudEvent.model_validate(crudo))
     except ValidationError as e:
@@ -127,8 +131,6 @@ def _problema_de_forma(valor: bytes, cabeceras: dict[str, bytes]) -> ErrorLectur
         return ErrorLectura("demasiado_grande", f"El mensaje mide {len(valor)} bytes; el límite es {LIMITE_BYTES}.")
     if not valor:
         return ErrorLectura("json_invalido", "El mensaje está vacío; se esperaba un CloudEvent en JSON.")
-    if b"\\u0000" in valor:
-        return ErrorLectura("texto_invalido", "El JSON contiene el carácter nulo (\\u0000), que ningún texto admite.")
     return None
 
 
@@ -141,17 +143,26 @@ def _error_json(detalle: str) -> ErrorLectura:
     return ErrorLectura("json_invalido", f"El mensaje no es JSON válido: {detalle}.")
 
 
-def _profundidad(raiz: Any) -> int:
-    """Niveles de anidamiento, sin recursión (un JSON hostil no agota la pila); se detiene pasado el límite."""
-    mayor, pila = 0, [(raiz, 1)]
+def _recorrer(raiz: Any) -> tuple[int, bool]:
+    """(niveles de anidamiento, si algún texto trae U+0000), sin recursión (un JSON hostil no agota la pila); se
+    detiene pasado el límite de profundidad."""
+    mayor, nulo, pila = 0, False, [(raiz, 1)]
     while pila:
         nodo, nivel = pila.pop()
         mayor = max(mayor, nivel)
         if mayor > PROFUNDIDAD_MAX:
-            return mayor
-        hijos = nodo.values() if isinstance(nodo, dict) else nodo if isinstance(nodo, list) else ()
-        pila.extend((h, nivel + 1) for h in hijos if isinstance(h, dict | list))
-    return mayor
+            return mayor, nulo
+        if isinstance(nodo, dict):
+            nulo = nulo or any("\x00" in k for k in nodo)
+            hijos = nodo.values()
+        else:
+            hijos = nodo
+        for h in hijos:
+            if isinstance(h, dict | list):
+                pila.append((h, nivel + 1))
+            elif isinstance(h, str) and "\x00" in h:
+                nulo = True
+    return mayor, nulo
 
 
 def describir_error(error: ValidationError, prefijo: str = "") -> tuple[str, str]:

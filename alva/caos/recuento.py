@@ -10,13 +10,13 @@ from aiokafka import TopicPartition
 from alva.caos.kafka import Monitor, lector
 from alva.caos.veredicto import Correo, Hecho, RechazoVisto
 from esquemas.catalogo import TOPICOS_CANONICOS
-from esquemas.rechazos import EntradaRechazada
+from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, EntradaRechazada
 
 DETALLES = ("objetivo_id", "notificacion_id")  # lo que distingue dos hechos legítimos de igual causa, tipo y subject
 
 
 async def finales_canonicos(monitor: Monitor) -> dict[TopicPartition, int]:
-    return await monitor.finales(await monitor.particiones(TOPICOS_CANONICOS))
+    return await monitor.finales(await monitor.particiones([*TOPICOS_CANONICOS, TOPICO_RECHAZOS]))
 
 
 async def leer_desde(inicios: dict[TopicPartition, int], finales: dict[TopicPartition, int], prefijo: str):

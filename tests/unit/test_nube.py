@@ -80,3 +80,9 @@ def test_fuera_de_un_ingreso_lo_que_no_le_toca_ni_se_decodifica():
 def test_el_sobre_no_se_inventa_un_id():
     with pytest.raises(ValueError):
         CloudEvent(source="/s", type="t", data={}, institucion="penjamo")
+
+
+def test_escribir_la_secuencia_u0000_no_es_un_nulo():
+    # Un texto que sólo menciona la secuencia (una barra invertida escapada) es un texto válido.
+    e = entrada(json.dumps({**BUENO, "data": {"nota": "el carácter \\u0000 no se admite"}}).encode())
+    assert e.error is None and "\\u0000" in e.evento.data["nota"]
