@@ -40,5 +40,5 @@ def linea(evento: CloudEvent, topico: str) -> str:
         detalle = ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
     except (KeyError, TypeError, ValueError):
         detalle = "(datos incompletos)"
-    hora = evento.time.astimezone().strftime("%H:%M:%S.%f")[:-3]
+    hora = evento.time.astimezone().strftime("%H:%M:%S.%f")[:-3] if evento.time else "--:--:--.---"
     return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle}"

@@ -77,6 +77,7 @@ class Servicio:
             fetch_max_wait_ms=self.ajustes.lote_espera_ms,
             fetch_min_bytes=self.ajustes.lote_bytes_min,
             auto_offset_reset="earliest",
+            session_timeout_ms=6000, heartbeat_interval_ms=2000,  # una instancia muerta suelta sus particiones en ~6 s
             ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
             decoder=self._decodificar,
             title=f"alva-{self.nombre}",

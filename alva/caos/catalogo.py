@@ -143,7 +143,7 @@ def _distintivo_otorgado(b: Blanco) -> dict:
 
 
 CATALOGO: list[Hostil] = [
-    Hostil("utf8_invalido", crudo(b'{"specversion": "1.0", "id": "\xff\xfe\xfd"}'), "json_invalido"),
+    Hostil("utf8_invalido", crudo(b'{"specversion": "1.0", "id": "\xff\xfe\xfd"}'), "texto_invalido"),
     Hostil("no_es_json", crudo(b"esto no es JSON {"), "json_invalido"),
     Hostil("json_no_objeto", crudo(b'["un", "arreglo", 1]'), "sobre_invalido"),
     Hostil("sin_id", de_sobre("sin_id", quitar=("id",)), "sobre_invalido"),

@@ -15,6 +15,7 @@ from alva.cli.comun import (Salida, consola, correr, errores, instante, json_a_p
                             por_leer, salir, topicos_alva)
 from alva.lineas import linea, tipo_corto
 from esquemas import CloudEvent
+from plataforma.nube import marca_de
 from esquemas.rechazos import SUFIJO_DLQ, TOPICO as TOPICO_RECHAZOS
 
 COLORES = {"alva.convenios": "cyan", "alva.capacitacion": "blue", "alva.distintivos": "magenta",
@@ -27,11 +28,13 @@ def color(topico: str) -> str:
     return COLORES.get(topico, "yellow" if topico.startswith("alva.ingreso.") else "white")
 
 
-def _registro_a_evento(valor: bytes | None) -> CloudEvent | None:
+def _registro_a_evento(registro) -> CloudEvent | None:
+    """El CloudEvent del registro (sin `time`, con la hora del broker), o None si no es uno."""
     try:
-        return CloudEvent.model_validate_json(valor or b"")
+        evento = CloudEvent.model_validate_json(registro.value or b"")
     except ValueError:
         return None
+    return evento if evento.time is not None else evento.model_copy(update={"time": marca_de(registro.timestamp)})
 
 
 def _pasa(e: CloudEvent, institucion: str | None, tipo: str | None, correlacion: str | None) -> bool:
@@ -98,7 +101,7 @@ async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion,
             lotes = await lector.getmany(timeout_ms=espera)
             registros = sorted((r for rs in lotes.values() for r in rs), key=lambda r: r.timestamp)
             for r in registros:
-                e = _registro_a_evento(r.value)
+                e = _registro_a_evento(r)
                 if e is None:
                     if institucion is None and tipo is None and correlacion is None and not como_json:
                         consola.print(Text(f"(ilegible) {r.topic}@{r.partition}:{r.offset} {r.value[:60]!r}",
@@ -131,7 +134,7 @@ async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple
             tarea = barra.add_task(descripcion, total=total)
             async for _, registros in leer_hasta(lector, finales):
                 for r in registros:
-                    if (e := _registro_a_evento(r.value)) is not None:
+                    if (e := _registro_a_evento(r)) is not None:
                         eventos.append((r.topic, r.partition, r.offset, e))
                 barra.advance(tarea, len(registros))
     finally:
