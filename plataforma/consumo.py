@@ -60,10 +60,14 @@ class Procesador:
     """
 
     def __init__(self, servicio: str, reacciones: dict[str, Reaccion], repositorio: Callable[[asyncpg.Connection], Repositorio],
-                 *, guardian_ingreso: bool = False, metricas: Metricas | None = None) -> None:
+                 *, guardian_ingreso: bool = False, metricas: Metricas | None = None,
+                 plazo_pendientes_s: float | None = None) -> None:
         self.servicio, self.reacciones, self.repositorio = servicio, reacciones, repositorio
         self.guardian_ingreso, self.metricas = guardian_ingreso, metricas
+        # Cuánto espera una entrada aparcada (por la hora del broker): lo que llega tarde para ella no la revive.
+        self.plazo_pendientes_s = plazo_pendientes_s
         self.utiles = frozenset(reacciones) | {InstitucionDadaDeAlta.tipo}
+        self.publicar = True  # al reconstruir, lo que se decide ya está en los tópicos: no se vuelve a encolar
         self.al_dar_de_alta: Callable[[list[str]], Awaitable[None]] | None = None
 
     def leer(self, registro) -> Entrada:
@@ -252,7 +256,7 @@ class Lote:
         if isinstance(datos, Rechazo):
             return self._rechazar(entrada, datos)
         if isinstance(datos, InstitucionDadaDeAlta):
-            return await self._dar_de_alta(datos)
+            return await self._dar_de_alta(datos, entrada.marca)
         if entrada.institucion is not None and entrada.institucion not in self.registradas:
             clave = f"institucion:{entrada.institucion}"
             return self._aparcar(entrada, Aplazar(clave, "institucion_no_dada_de_alta",
@@ -278,23 +282,35 @@ class Lote:
         if entrada.institucion is not None:
             self._responder(entrada, aceptado=True, hechos=ctx.hechos)
         for clave in ctx.reanudaciones:
-            await self.reanudar(clave)
+            await self.reanudar(clave, entrada.marca)
 
-    async def _dar_de_alta(self, alta: InstitucionDadaDeAlta) -> None:
+    async def _dar_de_alta(self, alta: InstitucionDadaDeAlta, ahora: datetime) -> None:
         await self.conn.execute("INSERT INTO instituciones (institucion) VALUES ($1) ON CONFLICT DO NOTHING",
                                 alta.institucion)
         self.registradas.add(alta.institucion)
         self.altas.append(alta.institucion)
-        await self.reanudar(f"institucion:{alta.institucion}")
+        await self.reanudar(f"institucion:{alta.institucion}", ahora)
 
-    async def reanudar(self, clave: str) -> None:
-        """Lo que esperaba a `clave`, en el orden en que llegó, como si llegara ahora (sin pasar por el inbox)."""
+    async def reanudar(self, clave: str, ahora: datetime) -> None:
+        """Lo que esperaba a `clave`, en el orden en que llegó, como si llegara ahora (sin pasar por el inbox).
+
+        Lo que ya esperó más del plazo cuando llega lo que le faltaba (`ahora`, la hora del broker de eso) se rechaza
+        como si la tarea de vencidos lo hubiera alcanzado: así el desenlace depende sólo de las horas del broker, y
+        repetir los tópicos (`alva reconstruir`) decide lo mismo."""
         filas = await self.conn.fetch(
             """DELETE FROM pendientes WHERE id IN (SELECT id FROM pendientes WHERE clave = $1 ORDER BY id FOR UPDATE)
-               RETURNING id, topico, particion, "offset", marca, llave, valor, cabeceras::text AS cabeceras""", clave)
-        entradas = [_de_pendiente(f) for f in sorted(filas, key=lambda f: f["id"])]
-        entradas += [e for c, _, e in self.aparcadas if c == clave]  # las que se aparcaron en este mismo lote
+               RETURNING id, codigo, motivo, topico, particion, "offset", marca, llave, valor,
+                         cabeceras::text AS cabeceras""", clave)
+        esperaban = [(_de_pendiente(f), Rechazo(f["codigo"], f["motivo"])) for f in sorted(filas, key=lambda f: f["id"])]
+        esperaban += [(e, Rechazo(a.codigo, a.motivo)) for c, a, e in self.aparcadas if c == clave]  # de este lote
         self.aparcadas = [a for a in self.aparcadas if a[0] != clave]
+        plazo = self.p.plazo_pendientes_s
+        entradas = []
+        for entrada, vencido in esperaban:
+            if plazo is not None and (ahora - entrada.marca).total_seconds() > plazo:
+                self._rechazar(entrada, vencido)
+            else:
+                entradas.append(entrada)
         datos = {id(e): self._validar(e) for e in entradas}
         await self._registradas({e.institucion for e in entradas if e.institucion})
         await self.repo.cargar(self._necesidades([(e, d) for e in entradas
@@ -368,7 +384,8 @@ class Lote:
                 [(h, e.topico, e.particion, e.offset) for h, e in self.a_dlq])
         from plataforma import outbox  # aquí: outbox importa de nube, y nube no debe depender del consumo
 
-        await outbox.encolar(self.conn, self.p.servicio, self.salidas)
+        if self.p.publicar:
+            await outbox.encolar(self.conn, self.p.servicio, self.salidas)
         return Hecho(len(self.salidas), self.cuentas, self.altas)
 
     # ---------- reenvíos desde la DLQ ----------

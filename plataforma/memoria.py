@@ -47,6 +47,7 @@ class Tabla(Generic[F]):
     completa: bool = False
     grupo: int = 0
     ciega: bool = False  # el lote sólo escribe en ella (una proyección que nadie lee aquí): no hace falta cargarla
+    descartada: bool = False  # al reconstruir, lo operativo no se reescribe: se conserva del respaldo
     filas: dict[Llave, F] = field(default_factory=dict)
     conocidas: set[Llave] = field(default_factory=set)
     grupos: dict[Llave, set[Llave]] = field(default_factory=dict)
@@ -98,6 +99,8 @@ class Tabla(Generic[F]):
 
     def por_escribir(self) -> tuple[list[F], list[Llave]]:
         """(filas a insertar o actualizar, llaves a borrar) desde la última escritura."""
+        if self.descartada:
+            return [], []
         puestas = [self.filas[k] for k in sorted(self.cambiadas, key=_orden) if k in self.filas]
         quitadas = [k for k in sorted(self.cambiadas, key=_orden) if k not in self.filas]
         return puestas, quitadas

@@ -14,8 +14,11 @@ log = logging.getLogger(__name__)
 Funcion = Callable[[Contexto, object], Awaitable[None]]  # (contexto con el repositorio, ajustes del servicio)
 
 
-def periodica(nombre: str, cada_s: Callable[[object], float], funcion: Funcion):
-    """Una tarea de fondo del servicio; entre varias instancias, la corre una a la vez (candado consultivo)."""
+def periodica(nombre: str, cada_s: Callable[[object], float], funcion: Funcion, *, reconstruye: bool = True):
+    """Una tarea de fondo del servicio; entre varias instancias, la corre una a la vez (candado consultivo).
+
+    `reconstruye`: si cambia el estado del servicio (un vencimiento), también corre al reconstruirlo; un aviso o
+    un resumen (un efecto afuera) no."""
 
     async def tarea(servicio) -> None:
         while True:
@@ -26,6 +29,7 @@ def periodica(nombre: str, cada_s: Callable[[object], float], funcion: Funcion):
             await asyncio.sleep(cada_s(servicio.ajustes))
 
     tarea.__name__ = nombre
+    tarea.funcion, tarea.reconstruye = funcion, reconstruye
     return tarea
 
 

@@ -51,6 +51,12 @@ class Servicio:
     guardian_ingreso: bool = False
     tareas: list[Tarea] = field(default_factory=list)
     al_arrancar: list[Tarea] = field(default_factory=list)  # tras migrar, antes de consumir
+    # Al reconstruir: lo que prepara el esquema nuevo antes de repetir (claves, reglas), las tablas operativas (se
+    # conservan del respaldo), su propio tópico y lo que aprende de él.
+    al_reconstruir: list[Tarea] = field(default_factory=list)
+    operativas: tuple[str, ...] = ()
+    propio: str | None = None
+    propias: dict[str, Reaccion] = field(default_factory=dict)
     pool: asyncpg.Pool | None = None
     relay: Relay | None = None
     _fondo: list[asyncio.Task] = field(default_factory=list)
@@ -59,7 +65,8 @@ class Servicio:
     def __post_init__(self) -> None:
         self.metricas = Metricas(self.nombre)
         self.procesador = Procesador(self.nombre, self.reacciones, self.repositorio,
-                                     guardian_ingreso=self.guardian_ingreso, metricas=self.metricas)
+                                     guardian_ingreso=self.guardian_ingreso, metricas=self.metricas,
+                                     plazo_pendientes_s=self.ajustes.pendientes_plazo_s)
         self.conexion = self.ajustes.conexion_kafka(f"alva-{self.nombre}")  # su propio principal
         self.broker = KafkaBroker(
             **self.conexion.faststream(),

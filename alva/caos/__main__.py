@@ -3,13 +3,18 @@
 import argparse
 import asyncio
 import logging
+import os
 import random
 import secrets
+import shutil
 import sys
 
 from alva.caos.corrida import Opciones, correr, falla_posible
+from pathlib import Path
+
 from alva.demo import preparar_infraestructura
 from infra import entorno as infra
+from plataforma.kafka import VARIABLES as VARIABLES_KAFKA
 
 CORTO = {"instituciones": 4, "reportes": 600, "ritmo": 20.0, "muertes": 4, "falla_broker": False,
          "falla_postgres": False, "plazo": 180.0, "plazo_final": 30.0}
@@ -24,7 +29,7 @@ exactamente un rechazo por entrada hostil, nada atascado. Sale con 0 sólo si to
 """
 
 
-def argumentos(argv: list[str] | None) -> Opciones:
+def argumentos(argv: list[str] | None) -> tuple[Opciones, str, bool]:
     p = argparse.ArgumentParser(prog="python -m alva.caos", description=DESCRIPCION)
     p.add_argument("--corto", action="store_true",
                    help="modo CI (~2 min): 4 instituciones, 600 reportes, 4 muertes de servicio, sin fallas de "
@@ -46,6 +51,16 @@ def argumentos(argv: list[str] | None) -> Opciones:
                    help="ALVA_PENDIENTES_PLAZO_S de los servicios: cuánto espera un reporte a su convenio (20)")
     p.add_argument("--puerto-base", type=int, default=48081,
                    help="puertos de operación de los servicios: éste y los tres siguientes (48081)")
+    p.add_argument("--reconstruir", action=argparse.BooleanOptionalAction, default=True,
+                   help="al final, detener los servicios, reconstruir cada uno desde los tópicos (alva reconstruir), "
+                        "exigir tablas iguales y que nada se publique otra vez al arrancarlos (sí)")
+    p.add_argument("--mundo", choices=("propio", "compartido"), default="propio",
+                   help="propio: Kafka, PostgreSQL y buzón nuevos para esta corrida, en otra carpeta y otros puertos "
+                        "(ALVA_CAOS_PUERTO_BASE, 39000: Kafka +92, controlador +93, PostgreSQL +432, SMTP +25), "
+                        "borrados al terminar; compartido: el entorno embebido de siempre (o el que nombre el "
+                        "entorno), sin reconstrucción: su historia incluye la de otras corridas y pruebas")
+    p.add_argument("--conservar-mundo", action="store_true",
+                   help="no borrar los datos del mundo propio al terminar (para revisarlos)")
     p.add_argument("--conservar-hostil", action="store_true",
                    help="no borrar al final el tópico de la institución hostil (su entrada venenosa, si la hay, "
                         "trabaría a los servicios en la siguiente corrida sobre los mismos datos)")
@@ -62,21 +77,45 @@ def argumentos(argv: list[str] | None) -> Opciones:
         falla_postgres=valor("falla_postgres") and falla_posible("ALVA_POSTGRES_DSN"),
         semilla=a.semilla if a.semilla is not None else random.randrange(1_000_000),
         plazo=valor("plazo"), plazo_final=valor("plazo_final"), pendientes_plazo=a.pendientes_plazo,
-        puerto_base=a.puerto_base, conservar_hostil=a.conservar_hostil)
+        puerto_base=a.puerto_base, conservar_hostil=a.conservar_hostil,
+        reconstruir=a.reconstruir and a.mundo == "propio"), a.mundo, a.conservar_mundo
+
+
+def mundo_propio(carpeta: Path) -> None:
+    """Lo embebido de esta corrida en su propia carpeta y sus propios puertos: matar su broker o su PostgreSQL no
+    toca el entorno de trabajo, y su historia es sólo la de esta corrida (la que la reconstrucción repite)."""
+    base = int(os.environ.get("ALVA_CAOS_PUERTO_BASE") or 39000)
+    for variable in ("KAFKA_BOOTSTRAP_SERVERS", "ALVA_POSTGRES_DSN", "ALVA_SMTP_HOST", *VARIABLES_KAFKA):
+        os.environ.pop(variable, None)
+    os.environ.update({"ALVA_DATOS": str(carpeta), "ALVA_KAFKA_PUERTO": str(base + 92),
+                       "ALVA_KAFKA_PUERTO_CONTROLADOR": str(base + 93), "ALVA_PG_PUERTO": str(base + 432),
+                       "ALVA_SMTP_PUERTO": str(base + 25)})
 
 
 def main(argv: list[str] | None = None) -> None:
-    op = argumentos(argv)
+    op, mundo, conservar_mundo = argumentos(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # durante las fallas se queja de lo esperado
     corrida = secrets.token_hex(3)
+    carpeta = infra.carpeta_datos() / "caos" / corrida
     print(f"prueba de fallas, corrida {corrida}, semilla {op.semilla}")
+    if mundo == "propio":
+        mundo_propio(carpeta / "mundo")
+        print(f"mundo propio en {carpeta / 'mundo'} (Kafka en {os.environ['ALVA_KAFKA_PUERTO']}, PostgreSQL en "
+              f"{os.environ['ALVA_PG_PUERTO']})")
     try:
-        buzon = preparar_infraestructura()
-    except infra.ErrorEntorno as e:
-        print(f"No se pudo arrancar la infraestructura: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
-    raise SystemExit(asyncio.run(correr(op, corrida, buzon)))
+        try:
+            buzon = preparar_infraestructura()
+        except infra.ErrorEntorno as e:
+            print(f"No se pudo arrancar la infraestructura: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+        codigo = asyncio.run(correr(op, corrida, carpeta, buzon))
+    finally:
+        if mundo == "propio":
+            infra.detener(salida=lambda _: None)
+            if not conservar_mundo:
+                shutil.rmtree(carpeta / "mundo", ignore_errors=True)
+    raise SystemExit(codigo)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Una corrida completa: preparar, cargar con fallas y entradas hostiles, esperar la quietud, contar y juzgar."""
 
 import asyncio
+import importlib
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,8 @@ from alva.caos.quietud import Quietud, esperar_quietud
 from alva.caos.veredicto import Observado, juzgar
 from alva.escenario import OTORGANTE
 from esquemas.ingreso import topico_ingreso
-from infra import entorno as infra
+from plataforma.kafka import conexion_desde_entorno
+from plataforma.reconstruccion import reconstruir
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Opciones:
     pendientes_plazo: float
     puerto_base: int
     conservar_hostil: bool = False
+    reconstruir: bool = True
 
 
 def blanco(plan: Plan) -> Blanco:
@@ -54,15 +58,17 @@ def personas_enviadas(plan: Plan, confirmados: set[str]) -> dict[str, int]:
 class Corrida:
     """Las fases de una corrida, en orden; lo que cada una deja lo usa la siguiente."""
 
-    def __init__(self, op: Opciones, corrida: str, buzon: Path | None, avisar=print) -> None:
+    def __init__(self, op: Opciones, corrida: str, carpeta: Path, buzon: Path | None, avisar=print) -> None:
         self.op, self.corrida, self.buzon, self.avisar = op, corrida, buzon, avisar
         self.plan = armar(corrida, op.instituciones, op.reportes, op.reenvios, op.semilla)
-        self.carpeta = infra.carpeta_datos() / "caos" / corrida
+        self.carpeta = carpeta
         self.monitor, self.productores = Monitor(), Productores()
         self.servicios = Servicios(self.carpeta / "bitacoras",
                                    {s: op.puerto_base + k for k, s in enumerate(SERVICIOS)},
                                    {"ALVA_PENDIENTES_PLAZO_S": f"{op.pendientes_plazo:g}", "ALVA_PERIODO_S": "5"})
         self.quietudes: list[tuple[str, Quietud]] = []
+        self.reconstrucciones: list[dict] = []
+        self.republicados: int | None = None
         self.enviados: list = []
         self.origen = time.monotonic()
 
@@ -106,6 +112,29 @@ class Corrida:
         self.quietudes.append(("tras las entradas finales", await esperar(self.op.plazo_final)))
         await self.fallas.terminar()
 
+    async def reconstruir(self) -> None:
+        """Con todo quieto: los servicios se detienen, cada uno se reconstruye desde los tópicos (`alva reconstruir`)
+        y debe quedar con las mismas tablas; al arrancar de nuevo, nada debe publicarse otra vez."""
+        self.vigia.cancel()
+        await asyncio.to_thread(self.servicios.detener)
+        antes = await self.monitor.finales(await self.monitor.particiones(await self.monitor.topicos_alva()))
+        operador = conexion_desde_entorno("alva-operador").aiokafka()
+        with _variables(self.servicios.variables):
+            for nombre in SERVICIOS:
+                servicio = importlib.import_module(f"servicios.{nombre}.app").crear_servicio()
+                informe = await reconstruir(servicio, operador, avisar=lambda _: None)
+                self.reconstrucciones.append({
+                    "servicio": nombre, "eventos": informe.eventos, "segundos": round(informe.segundos, 1),
+                    "tablas": len(informe.tablas), "diferentes": {t: d for t, (_, _, d) in informe.tablas.items() if d}})
+                self.avisar(f"{nombre} reconstruido: {informe.eventos} entradas en {informe.segundos:.1f} s, "
+                            + ("tablas iguales" if informe.iguales else "TABLAS DISTINTAS"))
+        self.servicios.arrancar_todos()
+        self.vigia = asyncio.create_task(self.servicios.vigilar())
+        await self.servicios.esperar_listos()
+        self.quietudes.append(("tras reconstruir", await esperar_quietud(self.monitor, 120, 5, avisar=self.avisar)))
+        despues = await self.monitor.finales(list(antes))
+        self.republicados = sum(despues[tp] - antes[tp] for tp in antes)
+
     async def observar(self) -> Observado:
         plan, confirmados = self.plan, self.carga.confirmados
         finales = await recuento.finales_canonicos(self.monitor)
@@ -123,7 +152,8 @@ class Corrida:
             enlaces={c: f"enlace@{i}.example" for i, c in plan.convenios.items()},
             correos=recuento.correos(self.buzon, f"caos-{self.corrida}-") if self.buzon else None,
             no_enviados=self.carga.fallidos,
-            quietudes=[{"fase": f, **asdict(q)} for f, q in self.quietudes])
+            quietudes=[{"fase": f, **asdict(q)} for f, q in self.quietudes],
+            reconstrucciones=self.reconstrucciones, republicados=self.republicados)
 
     async def juzgar(self) -> int:
         juicio = juzgar(await self.observar())
@@ -148,15 +178,32 @@ class Corrida:
             await baja([topico_ingreso(self.plan.hostil)])
 
 
-async def correr(op: Opciones, corrida: str, buzon: Path | None, avisar=print) -> int:
-    c = Corrida(op, corrida, buzon, avisar)
+async def correr(op: Opciones, corrida: str, carpeta: Path, buzon: Path | None, avisar=print) -> int:
+    c = Corrida(op, corrida, carpeta, buzon, avisar)
     try:
         await c.preparar()
         await c.cargar()
         await c.asentar()
+        if op.reconstruir:
+            await c.reconstruir()
         return await c.juzgar()
     finally:
         await c.cerrar()
+
+
+@contextmanager
+def _variables(variables: dict[str, str]):
+    """Los ajustes de los servicios de la corrida (p. ej. su plazo de pendientes), para reconstruirlos iguales."""
+    antes = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in antes.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def falla_posible(variable: str) -> bool:

@@ -54,11 +54,13 @@ class Observado:
     correos: list[Correo] | None  # None: sin buzón local que leer
     no_enviados: list[str] = field(default_factory=list)
     quietudes: list[dict] = field(default_factory=list)  # {"fase", "quieto", "segundos", "atascos"}
+    reconstrucciones: list[dict] = field(default_factory=list)  # {"servicio", "eventos", "segundos", "diferentes"}
+    republicados: int | None = None  # mensajes nuevos en los tópicos tras reconstruir y arrancar otra vez
 
 
 @dataclass
 class Fila:
-    seccion: str  # perdida, duplicado, hostil, atasco, prueba, info
+    seccion: str  # perdida, duplicado, hostil, atasco, reconstruccion, prueba, info
     nombre: str
     valor: str
     ok: bool
@@ -179,6 +181,19 @@ def _efectos(o: Observado, entrada_id: str | None, sesion_id: str | None) -> set
             or (sesion_id and h.tipo == SESION_COMPLETADA and h.subject == sesion_id)}
 
 
+def reconstruccion(o: Observado) -> list[Fila]:
+    filas = []
+    for r in o.reconstrucciones:
+        filas.append(Fila("reconstruccion", f"{r['servicio']} reconstruido desde los tópicos",
+                          f"{r['eventos']} entradas, {r['segundos']:g} s", not r["diferentes"],
+                          "tablas distintas: " + _ejemplos(f"{t} ({n} filas)" for t, n in r["diferentes"].items())
+                          if r["diferentes"] else f"{r['tablas']} tablas iguales"))
+    if o.republicados is not None:
+        filas.append(Fila("reconstruccion", "publicado otra vez al arrancar tras reconstruir", str(o.republicados),
+                          o.republicados == 0))
+    return filas
+
+
 def juzgar(o: Observado) -> dict:
     filas = reportes(o) + hechos_duplicados(o) + personas(o)
     filas_distintivos, otorgados = distintivos(o)
@@ -188,6 +203,7 @@ def juzgar(o: Observado) -> dict:
     malas = [h["nombre"] for h in por_entrada if not h["ok"]]
     filas.append(Fila("hostil", "entradas hostiles sin exactamente un rechazo", f"{len(malas)} de {len(por_entrada)}",
                       not malas, _ejemplos(malas, 30)))
+    filas += reconstruccion(o)
     for q in o.quietudes:
         filas.append(Fila("atasco", f"quietud ({q['fase']})", f"{q['segundos']:g} s" if q["quieto"] else "atascado",
                           q["quieto"], _ejemplos(q.get("atascos", []), 8)))

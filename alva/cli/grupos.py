@@ -6,11 +6,11 @@ from collections import defaultdict
 from typing import Annotated
 
 import typer
-from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v1
 from rich.progress import Progress
 from rich.table import Table
 
 from alva.cli.comun import Json, Salida, admin, consola, correr, errores, finales_de, json_a_pantalla, kafka, salir
+from plataforma.grupos import describir_grupo
 
 SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 
@@ -59,27 +59,12 @@ async def _esperar_al_dia(plazo_s: float) -> bool:
             await asyncio.sleep(0.5)
 
 
-class _DescribirGruposV1(DescribeGroupsRequest):
-    """aiokafka 0.14 negocia DescribeGroups v3 con Kafka 4 y no sabe leer la respuesta; la v1 basta aquí."""
-
-    def build(self, _):
-        return DescribeGroupsRequest_v1(self._groups)
-
-
-async def _describir(cliente, grupo: str) -> tuple[str, int]:
-    """(estado, instancias) del grupo, de DescribeGroups: (error, grupo, estado, tipo, protocolo, miembros)."""
-    nodo = await cliente.find_coordinator(grupo)
-    respuesta = await cliente._client.send(nodo, _DescribirGruposV1([grupo]))  # noqa: SLF001
-    [(_, _, estado, _, _, miembros)] = respuesta.groups
-    return estado, len(miembros)
-
-
 async def _grupos() -> list[dict]:
     opciones = kafka()
     cliente = await admin(opciones)
     try:
         nombres = sorted(g[0] for g in await cliente.list_consumer_groups() if g[0].startswith("alva-"))
-        descritos = {g: await _describir(cliente, g) for g in nombres}
+        descritos = {g: await describir_grupo(cliente, g) for g in nombres}
         confirmados = {g: await cliente.list_consumer_group_offsets(g) for g in nombres}
     finally:
         await cliente.close()

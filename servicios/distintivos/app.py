@@ -4,6 +4,7 @@ from pathlib import Path
 
 import orjson
 
+from esquemas.distintivos import TOPICO
 from plataforma.periodico import periodica, una_vez
 from plataforma.servicio import Servicio
 from servicios.distintivos import casos_de_uso
@@ -11,7 +12,7 @@ from servicios.distintivos.config import AjustesDistintivos
 from servicios.distintivos.emision import Motor
 from servicios.distintivos.reglas import cargar
 from servicios.distintivos.repositorio import PostgresDistintivos
-from servicios.distintivos.suscriptores import PATRON, PUBLICA, reacciones
+from servicios.distintivos.suscriptores import PATRON, PROPIAS, PUBLICA, reacciones
 
 VENCIMIENTOS = periodica("vencimientos", lambda a: a.periodo_s, casos_de_uso.vencer_distintivos)
 
@@ -33,7 +34,12 @@ def crear_servicio(ajustes: AjustesDistintivos | None = None) -> Servicio:
     async def reevaluar(servicio: Servicio) -> None:
         await una_vez(servicio, "reglas", lambda ctx, _: casos_de_uso.reevaluar_todo(ctx, motor))
 
+    async def registrar_reglas(servicio: Servicio) -> None:
+        """Al reconstruir, antes de repetir: las versiones de reglas registradas, como al arrancar."""
+        await una_vez(servicio, "reglas", lambda ctx, _: casos_de_uso.registrar_reglas(ctx, motor))
+
     servicio = Servicio("distintivos", PATRON, reacciones(motor), PostgresDistintivos, Path(__file__).parent / "sql",
-                        ajustes, publica=PUBLICA, tareas=[VENCIMIENTOS], al_arrancar=[preparar_claves, reevaluar])
+                        ajustes, publica=PUBLICA, tareas=[VENCIMIENTOS], al_arrancar=[preparar_claves, reevaluar],
+                        al_reconstruir=[preparar_claves, registrar_reglas], propio=TOPICO, propias=PROPIAS)
     servicio.motor = motor
     return servicio

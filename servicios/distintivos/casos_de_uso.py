@@ -160,8 +160,7 @@ async def reevaluar_todo(ctx: Contexto, motor: Motor, lote: int = 200) -> None:
     """Registra las versiones de reglas (las bloqueadas no pueden cambiar) y evalúa con la más nueva todo
     convenio vigente aún sin distintivo, con lo ya visto: una versión nueva se aplica sin reenviar nada."""
     repo: RepositorioDistintivos = ctx.repo
-    for versiones in motor.programas.values():
-        await repo.sincronizar_reglas(versiones)
+    await registrar_reglas(ctx, motor)
     pendientes = await repo.convenios_por_evaluar()
     for inicio in range(0, len(pendientes), lote):
         parte = pendientes[inicio:inicio + lote]
@@ -173,6 +172,11 @@ async def reevaluar_todo(ctx: Contexto, motor: Motor, lote: int = 200) -> None:
         for convenio_id in parte:
             completar_avances(repo, convenio_id, motor)
             reevaluar(ctx, convenio_id, motor)
+
+
+async def registrar_reglas(ctx: Contexto, motor: Motor) -> None:
+    for versiones in motor.programas.values():
+        await ctx.repo.sincronizar_reglas(versiones)
 
 
 def completar_avances(repo: RepositorioDistintivos, convenio_id: str, motor: Motor) -> None:
@@ -295,3 +299,14 @@ def _objetivo(repo: RepositorioDistintivos, convenio_id: str, objetivo_id: str) 
 
 def _emisor(ctx: Contexto, institucion: str, subject: str):
     return lambda datos: ctx.emitir(datos, institucion=institucion, subject=subject)
+
+
+# Al reconstruir: lo publicado manda. La credencial de un distintivo es la que se firmó y salió (aunque la clave
+# haya rotado desde entonces), y la lista de estado, la última que se publicó.
+def aprender_otorgado(ctx: Contexto, otorgado: DistintivoOtorgado) -> None:
+    if (d := ctx.repo.distintivo(otorgado.distintivo_id)) is not None and otorgado.credencial_jwt:
+        ctx.repo.guardar(replace(d, credencial=otorgado.credencial_jwt))
+
+
+def aprender_lista(ctx: Contexto, lista: ListaEstadoPublicada) -> None:
+    ctx.repo.guardar(ListaPublicada(lista.programa, lista.otorgante, lista.url, lista.credencial_jwt))

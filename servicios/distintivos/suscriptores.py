@@ -12,7 +12,7 @@ from esquemas.convenios import (
     ObjetivoCumplido,
     ObjetivoRevertido,
 )
-from esquemas.distintivos import TOPICO as DISTINTIVOS
+from esquemas.distintivos import TOPICO as DISTINTIVOS, DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.ingreso import ReporteDistintivoRevocado
 from esquemas.rechazos import TOPICO as RECHAZOS
 from plataforma.consumo import Reaccion
@@ -53,3 +53,11 @@ def reacciones(motor: Motor) -> dict[str, Reaccion]:
     }
     return {modelo.tipo: Reaccion(modelo, partial(caso, motor=motor), necesidades)
             for modelo, (caso, necesidades) in casos.items()}
+
+
+# Sólo al reconstruir, de su propio tópico: la credencial y la lista tal como se publicaron.
+PROPIAS = {
+    DistintivoOtorgado.tipo: Reaccion(DistintivoOtorgado, cu.aprender_otorgado,
+                                      lambda d, i: necesita(d.convenio_id, institucion=i, distintivo=d.distintivo_id)),
+    ListaEstadoPublicada.tipo: Reaccion(ListaEstadoPublicada, cu.aprender_lista),
+}

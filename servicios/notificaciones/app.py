@@ -10,12 +10,13 @@ from servicios.notificaciones.envio import entregar_pendientes
 from servicios.notificaciones.repositorio import PostgresNotificaciones
 from servicios.notificaciones.suscriptores import PATRON, PUBLICA, reacciones
 
-POR_VENCER = periodica("por_vencer", lambda a: a.periodo_s, avisar_por_vencer)
-RESUMENES = periodica("resumen_rechazos", lambda a: a.periodo_s, resumir_rechazos)
+POR_VENCER = periodica("por_vencer", lambda a: a.periodo_s, avisar_por_vencer, reconstruye=False)
+RESUMENES = periodica("resumen_rechazos", lambda a: a.periodo_s, resumir_rechazos, reconstruye=False)
 
 
 def crear_servicio(ajustes: AjustesNotificaciones | None = None) -> Servicio:
     ajustes = ajustes or AjustesNotificaciones()
     return Servicio("notificaciones", PATRON, reacciones(ajustes), PostgresNotificaciones,
                     Path(__file__).parent / "sql", ajustes, publica=PUBLICA,
-                    tareas=[entregar_pendientes, POR_VENCER, RESUMENES])
+                    tareas=[entregar_pendientes, POR_VENCER, RESUMENES],
+                    operativas=("entregas", "rechazos_por_resumir"))
