@@ -16,6 +16,7 @@ from infra.kafka import (ADMIN, CONTROLADOR, MECANISMO, RutasKafka, clave_de, id
 
 SECRETOS_KAFKA = pathlib.Path("/alva-kafka")  # sólo kafka, seguridad y aprovisionar lo montan
 CREDENCIALES = pathlib.Path("/alva")  # la autoridad y las claves de los servicios; los servicios lo montan (ro)
+CLAVES_FIRMA = pathlib.Path("/alva-claves")  # las claves de firma de los otorgantes; sólo distintivos lo monta (ro)
 DATOS_KAFKA = pathlib.Path("/var/lib/kafka/data")
 UID_KAFKA = 1000  # appuser de apache/kafka
 UID_ALVA = 10001  # usuario de la imagen de ALVA (Dockerfile)
@@ -51,10 +52,23 @@ def _dueno(raiz: pathlib.Path, uid: int) -> None:
         os.chown(ruta, uid, uid)
 
 
+def claves_de_firma(carpeta: pathlib.Path = CLAVES_FIRMA) -> list[str]:
+    """Una clave Ed25519 por otorgante que aún no tenga (la rotación agrega otra con `alva claves rotar`)."""
+    from servicios.distintivos.claves import archivos_de, crear_clave
+
+    creadas = []
+    for otorgante in otorgantes():
+        if not archivos_de(carpeta, otorgante):
+            crear_clave(carpeta, otorgante)
+            creadas.append(otorgante)
+    return creadas
+
+
 def secretos(kafka: pathlib.Path = SECRETOS_KAFKA, alva: pathlib.Path = CREDENCIALES,
-             datos: pathlib.Path = DATOS_KAFKA) -> None:
+             datos: pathlib.Path = DATOS_KAFKA, claves: pathlib.Path = CLAVES_FIRMA) -> None:
     """Autoridad y certificado del broker (SAN kafka, localhost, 127.0.0.1), claves del administrador y del
-    controlador, server.properties y el guion de arranque; lo que ya existe se conserva."""
+    controlador, server.properties, el guion de arranque y la clave de firma de cada otorgante; lo que ya existe
+    se conserva."""
     r = RutasKafka(kafka)
     tls.asegurar(r.carpeta_tls, dns=("kafka", "localhost"), ips=("127.0.0.1",))
     clave_admin = clave_de(r.principal(ADMIN), ADMIN)
@@ -65,10 +79,14 @@ def secretos(kafka: pathlib.Path = SECRETOS_KAFKA, alva: pathlib.Path = CREDENCI
     (alva / "principales").mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copyfile(r.tls.ca, alva / "ca.pem")
     os.chmod(alva / "ca.pem", 0o644)
+    creadas = claves_de_firma(claves)
     if os.geteuid() == 0:
         _dueno(kafka, UID_KAFKA)
         _dueno(datos, UID_KAFKA)
         _dueno(alva / "principales", UID_ALVA)
+        _dueno(claves, UID_ALVA)
+    if creadas:
+        print(f"seguridad: clave de firma creada para {', '.join(creadas)} en {claves}")
     print(f"seguridad: {r.tls.ca} y los secretos de Kafka listos en {kafka}; autoridad copiada a {alva / 'ca.pem'}")
 
 

@@ -2,7 +2,7 @@
 
 import typer
 
-from alva.cli import credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir
+from alva.cli import claves, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -20,6 +20,7 @@ app.command()(observar.observar)
 app.command()(observar.rechazos)
 app.add_typer(dlq.dlq, name="dlq")
 app.add_typer(outbox.outbox, name="outbox")
+app.add_typer(claves.claves, name="claves")
 app.command()(grupos.grupos)
 app.command()(estado.estado)
 app.command()(estado.entregas)

@@ -179,8 +179,19 @@ def test_cada_servicio_entra_con_su_propio_usuario_y_no_ve_los_secretos_de_kafka
     assert env["ALVA_KAFKA_USUARIO"] == f"alva-{nombre}"
     assert env["ALVA_KAFKA_CLAVE_ARCHIVO"] == f"{infra_compose.CREDENCIALES}/principales/alva-{nombre}.json"
     assert env["ALVA_KAFKA_CA"] == f"{infra_compose.CREDENCIALES}/ca.pem"
-    assert volumenes == {"alva-credenciales": f"{infra_compose.CREDENCIALES}:ro"}
+    firma = {"alva-claves": f"{infra_compose.CLAVES_FIRMA}:ro"} if nombre == "distintivos" else {}
+    assert volumenes == {"alva-credenciales": f"{infra_compose.CREDENCIALES}:ro", **firma}
     assert "ALVA_KAFKA_CLAVE" not in env
+
+
+def test_la_clave_de_firma_la_crea_seguridad_y_distintivos_solo_la_lee(servicios, tmp_path):
+    env = entorno(servicios["distintivos"])
+    assert env["ALVA_CARPETA_CLAVES"] == str(infra_compose.CLAVES_FIRMA) and env["ALVA_CREAR_CLAVES"] == "false"
+    assert montajes(servicios["seguridad"])["alva-claves"] == str(infra_compose.CLAVES_FIRMA)
+    assert infra_compose.claves_de_firma(tmp_path) == ["prodheg"]
+    assert infra_compose.claves_de_firma(tmp_path) == []  # lo que existe se conserva
+    [clave] = (tmp_path / "prodheg").glob("*[!b].pem")
+    assert clave.stat().st_mode & 0o077 == 0
 
 
 def test_postgres_y_smtp(servicios):
