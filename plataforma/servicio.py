@@ -6,14 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import asyncpg
+from pydantic import WithJsonSchema
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from esquemas.control import TOPICO as TOPICO_CONTROL
+from esquemas.control import TOPICO as TOPICO_CONTROL, InstitucionDadaDeAlta
 from esquemas.rechazos import TOPICO_REENVIOS
+from plataforma import asyncapi
 from plataforma.bd import crear_pool, migrar
 from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
@@ -90,7 +93,18 @@ class Servicio:
             title=f"alva-{self.nombre}",
             description=f"Eventos que consume {self.nombre}",
         )
-        self.suscriptor(self.consumir)
+        consumidos = [*self.reacciones, InstitucionDadaDeAlta.tipo]
+
+        async def consumir(entradas: asyncapi.lote_consumido(consumidos, self.nombre)) -> None:
+            await self.consumir(entradas)
+
+        self.suscriptor(consumir)
+        for topico, (descripcion, esquema) in asyncapi.publicados(self.nombre, self.publica,
+                                                                 self.guardian_ingreso or any(
+                                                                     t.startswith("mx.alva.ingreso.")
+                                                                     for t in self.reacciones)).items():
+            self.broker.publisher(topico, title=f"{topico} ({self.nombre})", description=descripcion,
+                                  schema=Annotated[dict, WithJsonSchema(esquema)])  # sólo documenta: publica el relay
         self.app = FastStream(self.broker, specification=AsyncAPI(
             title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume y qué publica."))
         self.operacion = ServidorOperacion(self)

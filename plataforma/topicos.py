@@ -4,6 +4,7 @@ cada institución los crea el aprovisionamiento (plataforma.provision), que tamb
 import asyncio
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -47,12 +48,15 @@ async def crear(opciones: dict, nombres: Iterable[str], particiones: int = 3, re
     return nuevos
 
 
-async def dar_de_alta(admin: ConexionKafka, *instituciones: str, particiones: int = 3, replicacion: int = 1) -> None:
+async def dar_de_alta(admin: ConexionKafka, *instituciones: str, particiones: int = 3, replicacion: int = 1,
+                      carpeta_credenciales: Path | None = None) -> None:
     """El alta completa de cada institución (tópicos, principal, permisos y aviso en alva.control), desde código
-    asíncrono. Lo que ya existía se respeta."""
+    asíncrono. Lo que ya existía se respeta. Las credenciales quedan en `carpeta_credenciales` (por omisión, la
+    del embebido)."""
     from plataforma import provision
     from plataforma.kafka import carpeta_principales
 
     for institucion in instituciones:
         await asyncio.to_thread(provision.alta_institucion, admin, institucion, particiones=particiones,
-                                replicacion=replicacion, carpeta_credenciales=carpeta_principales())
+                                replicacion=replicacion,
+                                carpeta_credenciales=carpeta_credenciales or carpeta_principales())

@@ -151,7 +151,7 @@ async def _historia(mundo: Mundo, buzon) -> None:
     topicos = [*TOPICOS_CANONICOS, TOPICO_RECHAZOS, topico_ingreso(escenario.OTORGANTE), topico_ingreso(escenario.IMSS)]
     observador = await Observador.abrir(mundo.infra.opciones(), topicos)
     try:
-        await dar_de_alta(mundo.infra.admin, escenario.IMSS)
+        await dar_de_alta(mundo.infra.admin, escenario.IMSS, carpeta_credenciales=mundo.carpeta / "kafka" / "principales")
         # Uno completo, con sus sesiones antes que su convenio (esperan y luego cuentan).
         uno = unico("uno")
         for r in [*escenario.sesiones(uno, hoy), escenario.convenio(uno, hoy)]:

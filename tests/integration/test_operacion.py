@@ -17,6 +17,9 @@ from alva import escenario
 from esquemas import CONTENT_TYPE
 from plataforma.bd import crear_pool, migrar
 from plataforma.config import Ajustes
+from esquemas.capacitacion import SesionCompletada
+from esquemas.control import InstitucionDadaDeAlta
+from esquemas.convenios import ConvenioFirmado, ObjetivoCumplido
 from esquemas.ingreso import ReporteConvenioFirmado
 from plataforma.consumo import Procesador, Reaccion
 from plataforma.metricas import Metricas
@@ -103,6 +106,19 @@ async def test_vivo_listo_y_asyncapi_de_un_servicio_real(convenios):
         documento = (await http.get("/asyncapi.json")).json()
         assert "alva-convenios" in documento["channels"] and "alva-convenios" in documento["operations"]
         assert documento["info"]["title"] == "ALVA convenios"
+        # Qué consume y qué publica, con los esquemas de esquemas/: el sobre CloudEvents y `data` de cada tipo.
+        esquemas = documento["components"]["schemas"]
+        consume = {s["properties"]["type"]["const"]: s for s in esquemas["alva-convenios:Message:Payload"]["items"]["oneOf"]}
+        assert {ReporteConvenioFirmado.tipo, SesionCompletada.tipo, InstitucionDadaDeAlta.tipo} <= set(consume)
+        firmado = consume[ReporteConvenioFirmado.tipo]
+        assert {"id", "source", "specversion", "type", "data"} <= set(firmado["required"])
+        assert "objetivos" in firmado["properties"]["data"]["properties"] and "$ref" not in json.dumps(firmado)
+        operaciones = {o["action"]: o for o in documento["operations"].values()}
+        assert set(operaciones) == {"receive", "send"}
+        publica = {s["properties"]["type"]["const"]
+                   for s in esquemas["alva.convenios (convenios):Message:Payload"]["oneOf"]}
+        assert {ConvenioFirmado.tipo, ObjetivoCumplido.tipo} <= publica
+        assert "alva.rechazos (convenios)" in documento["channels"]
         pagina = await http.get("/asyncapi")
         assert pagina.status_code == 200 and pagina.headers["content-type"].startswith("text/html")
         assert "alva-convenios" in pagina.text
