@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import asyncpg
-from pydantic import WithJsonSchema
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import WithJsonSchema
 
 from esquemas.control import TOPICO as TOPICO_CONTROL, InstitucionDadaDeAlta
 from esquemas.rechazos import TOPICO_REENVIOS
@@ -88,6 +89,9 @@ class Servicio:
             fetch_min_bytes=self.ajustes.lote_bytes_min,
             auto_offset_reset="earliest",
             session_timeout_ms=6000, heartbeat_interval_ms=2000,  # una instancia muerta suelta sus particiones en ~6 s
+            # Todas las particiones de todos los tópicos, repartidas una a una: con el de rangos (el de omisión) la
+            # partición k de cada tópico va a la misma instancia y una segunda recibía casi nada que hacer.
+            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
             ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
             decoder=self._decodificar,
             title=f"alva-{self.nombre}",
