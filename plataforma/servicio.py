@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import asyncpg
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
@@ -90,8 +91,9 @@ class Servicio:
             auto_offset_reset="earliest",
             session_timeout_ms=6000, heartbeat_interval_ms=2000,  # una instancia muerta suelta sus particiones en ~6 s
             # Todas las particiones de todos los tópicos, repartidas una a una: con el de rangos (el de omisión) la
-            # partición k de cada tópico va a la misma instancia y una segunda recibía casi nada que hacer.
-            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
+            # partición k de cada tópico va a la misma instancia y una segunda recibía casi nada que hacer. El de
+            # rangos queda como segunda opción: durante una actualización, instancias viejas y nuevas se entienden.
+            partition_assignment_strategy=(RoundRobinPartitionAssignor, RangePartitionAssignor),
             ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
             decoder=self._decodificar,
             title=f"alva-{self.nombre}",
