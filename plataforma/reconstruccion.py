@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError, NotCoordinatorError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from plataforma.bd import crear_pool, migrar
 from plataforma.consumo import Procesador
@@ -82,11 +84,13 @@ async def _hasta_donde(servicio, opciones: dict) -> dict[TopicPartition, int]:
     await admin.start()
     try:
         grupo = f"alva-{servicio.nombre}"
-        _, miembros = await describir_grupo(admin, grupo)
+        async for intento in _mientras_el_coordinador_despierta():
+            with intento:
+                _, miembros = await describir_grupo(admin, grupo)
+                confirmados = await admin.list_consumer_group_offsets(grupo)
         if miembros:
             raise ServicioEnMarcha(f"{servicio.nombre} tiene {miembros} instancia(s) consumiendo; deténgalo primero "
                                    f"(alva servicios detener {servicio.nombre}).")
-        confirmados = await admin.list_consumer_group_offsets(grupo)
         patron = re.compile(servicio.patron)
         propios = {servicio.propio} if servicio.propio else set()
         topicos = [t for t in await admin.list_topics() if patron.match(t) or t in propios]
@@ -107,6 +111,13 @@ async def _hasta_donde(servicio, opciones: dict) -> dict[TopicPartition, int]:
         elif (om := confirmados.get(tp)) is not None and om.offset > 0:
             hasta[tp] = om.offset
     return {tp: fin for tp, fin in hasta.items() if fin > 0}
+
+
+def _mientras_el_coordinador_despierta() -> AsyncRetrying:
+    """Un broker recién arrancado aún no tiene coordinador de grupos (crea __consumer_offsets al primer uso)."""
+    return AsyncRetrying(retry=retry_if_exception_type((GroupCoordinatorNotAvailableError,
+                                                        CoordinatorLoadInProgressError, NotCoordinatorError)),
+                         wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60), reraise=True)
 
 
 async def _particiones(lector: AIOKafkaConsumer, topico: str) -> set[int]:

@@ -2,19 +2,17 @@
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import secrets
-import shutil
 import sys
 
 from alva.caos.corrida import Opciones, correr, falla_posible
-from pathlib import Path
-
 from alva.demo import preparar_infraestructura
+from alva.mundo import propio as mundo_propio
 from infra import entorno as infra
-from plataforma.kafka import VARIABLES as VARIABLES_KAFKA
 
 CORTO = {"instituciones": 4, "reportes": 600, "ritmo": 20.0, "muertes": 4, "falla_broker": False,
          "falla_postgres": False, "plazo": 180.0, "plazo_final": 30.0}
@@ -81,17 +79,6 @@ def argumentos(argv: list[str] | None) -> tuple[Opciones, str, bool]:
         reconstruir=a.reconstruir and a.mundo == "propio"), a.mundo, a.conservar_mundo
 
 
-def mundo_propio(carpeta: Path) -> None:
-    """Lo embebido de esta corrida en su propia carpeta y sus propios puertos: matar su broker o su PostgreSQL no
-    toca el entorno de trabajo, y su historia es sólo la de esta corrida (la que la reconstrucción repite)."""
-    base = int(os.environ.get("ALVA_CAOS_PUERTO_BASE") or 39000)
-    for variable in ("KAFKA_BOOTSTRAP_SERVERS", "ALVA_POSTGRES_DSN", "ALVA_SMTP_HOST", *VARIABLES_KAFKA):
-        os.environ.pop(variable, None)
-    os.environ.update({"ALVA_DATOS": str(carpeta), "ALVA_KAFKA_PUERTO": str(base + 92),
-                       "ALVA_KAFKA_PUERTO_CONTROLADOR": str(base + 93), "ALVA_PG_PUERTO": str(base + 432),
-                       "ALVA_SMTP_PUERTO": str(base + 25)})
-
-
 def main(argv: list[str] | None = None) -> None:
     op, mundo, conservar_mundo = argumentos(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -100,21 +87,18 @@ def main(argv: list[str] | None = None) -> None:
     carpeta = infra.carpeta_datos() / "caos" / corrida
     print(f"prueba de fallas, corrida {corrida}, semilla {op.semilla}")
     if mundo == "propio":
-        mundo_propio(carpeta / "mundo")
-        print(f"mundo propio en {carpeta / 'mundo'} (Kafka en {os.environ['ALVA_KAFKA_PUERTO']}, PostgreSQL en "
-              f"{os.environ['ALVA_PG_PUERTO']})")
-    try:
+        base = int(os.environ.get("ALVA_CAOS_PUERTO_BASE") or 39000)
+        contexto = mundo_propio(carpeta / "mundo", base, conservar=conservar_mundo)
+        print(f"mundo propio en {carpeta / 'mundo'} (Kafka en {base + 92}, PostgreSQL en {base + 432})")
+    else:
+        contexto = contextlib.nullcontext()
+    with contexto:
         try:
             buzon = preparar_infraestructura()
         except infra.ErrorEntorno as e:
             print(f"No se pudo arrancar la infraestructura: {e}", file=sys.stderr)
             raise SystemExit(2) from None
         codigo = asyncio.run(correr(op, corrida, carpeta, buzon))
-    finally:
-        if mundo == "propio":
-            infra.detener(salida=lambda _: None)
-            if not conservar_mundo:
-                shutil.rmtree(carpeta / "mundo", ignore_errors=True)
     raise SystemExit(codigo)
 
 

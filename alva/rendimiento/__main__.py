@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from alva.demo import preparar_infraestructura
 from alva.escenario import OTORGANTE
+from alva.mundo import propio as mundo_propio
 from alva.rendimiento import maquina
 from alva.rendimiento.banco import Banco, avisar
 from alva.rendimiento.fases import FASES, recursos
@@ -54,6 +56,12 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plazo", type=float,
                    help="lo más que se espera a que algo termine, en segundos (600; rápido 120)")
     p.add_argument("--json", action="store_true", help="imprimir un JSON con todas las cifras en vez de tablas")
+    p.add_argument("--mundo", choices=("propio", "compartido"), default="propio",
+                   help="propio: Kafka, PostgreSQL y buzón nuevos para esta corrida, en otra carpeta y otros puertos "
+                        "(ALVA_BENCH_PUERTO_BASE, 38000: Kafka +92, controlador +93, PostgreSQL +432, SMTP +25), "
+                        "borrados al terminar; compartido: el entorno embebido de siempre o el que nombre el entorno "
+                        "(la fase reconstruccion reemplaza entonces sus esquemas, dejando respaldo)")
+    p.add_argument("--conservar-mundo", action="store_true", help="no borrar el mundo propio al terminar")
     a = p.parse_args(argv)
     for clave, valor in (RAPIDO if a.rapido else NORMAL).items():
         if getattr(a, clave) is None:
@@ -66,13 +74,12 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
     return a
 
 
-async def principal(a: argparse.Namespace) -> int:
+async def principal(a: argparse.Namespace, corrida: str, carpeta: Path) -> int:
     inicio, momento = time.monotonic(), datetime.now().astimezone()
     with contextlib.redirect_stdout(sys.stderr if a.json else sys.stdout):  # con --json, stdout es sólo el JSON
         preparar_infraestructura()
     descripcion = await maquina.describir()
-    corrida = uuid.uuid4().hex[:6]
-    banco = Banco(a, corrida, await Sonda.abrir(), infra.carpeta_datos() / "bitacoras" / "rendimiento",
+    banco = Banco(a, corrida, await Sonda.abrir(), carpeta / "bitacoras",
                   [f"rend-{i}" for i in range(a.instituciones)])
     resultados: dict[str, dict] = {}
     try:
@@ -95,7 +102,7 @@ async def principal(a: argparse.Namespace) -> int:
     informe = {"inicio": momento.isoformat(timespec="seconds"), "duracion_s": round(time.monotonic() - inicio, 1),
                "corrida": corrida, "maquina": descripcion, "opciones": vars(a), "fases": resultados,
                "usos": banco.usos}
-    archivo = _guardar(informe, momento)
+    archivo = _guardar(informe, momento, carpeta.parent)
     if a.json:
         print(json.dumps(informe, ensure_ascii=False, indent=2, default=str))
     else:
@@ -112,8 +119,7 @@ def _imprimir(fase: str, resultados: dict) -> str:
     return FASES[fase].imprimir(r, resultados)
 
 
-def _guardar(informe: dict, momento: datetime) -> Path:
-    carpeta = infra.carpeta_datos() / "rendimiento"
+def _guardar(informe: dict, momento: datetime, carpeta: Path) -> Path:
     carpeta.mkdir(parents=True, exist_ok=True)
     archivo = carpeta / f"rendimiento-{momento:%Y%m%d-%H%M%S}.json"
     archivo.write_text(json.dumps(informe, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -121,7 +127,17 @@ def _guardar(informe: dict, momento: datetime) -> Path:
 
 
 def main() -> None:
-    raise SystemExit(asyncio.run(principal(opciones())))
+    a, corrida = opciones(), uuid.uuid4().hex[:6]
+    carpeta = infra.carpeta_datos() / "rendimiento" / corrida
+    if a.mundo == "propio":
+        base = int(os.environ.get("ALVA_BENCH_PUERTO_BASE") or 38000)
+        avisar(f"mundo propio en {carpeta / 'mundo'} (Kafka en {base + 92}, PostgreSQL en {base + 432})")
+        contexto = mundo_propio(carpeta / "mundo", base, conservar=a.conservar_mundo)
+    else:
+        contexto = contextlib.nullcontext()
+    with contexto:
+        codigo = asyncio.run(principal(a, corrida, carpeta))
+    raise SystemExit(codigo)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import GroupCoordinatorNotAvailableError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from alva.rendimiento import conexion
 from alva.rendimiento.carga import Mensaje
@@ -67,8 +69,13 @@ class Sonda:
         return sum(max(finales[tp] - confirmados[tp], 0) for tp in tps)
 
     async def grupo(self, grupo: str) -> tuple[str, list[list[TopicPartition]]]:
-        """El estado del grupo (Stable, Empty, …) y las particiones asignadas a cada miembro."""
-        respuesta = (await self.admin.describe_consumer_groups([grupo]))[0]
+        """El estado del grupo (Stable, Empty, …) y las particiones asignadas a cada miembro. Un broker recién
+        arrancado tarda en tener coordinador de grupos: se espera a que lo tenga."""
+        async for intento in AsyncRetrying(retry=retry_if_exception_type(GroupCoordinatorNotAvailableError),
+                                           wait=wait_exponential(multiplier=0.2, max=3), stop=stop_after_delay(60),
+                                           reraise=True):
+            with intento:
+                respuesta = (await self.admin.describe_consumer_groups([grupo]))[0]
         _, _, estado, _, _, miembros, *_ = respuesta.groups[0]
         asignaciones = []
         for miembro in miembros:
