@@ -68,6 +68,8 @@ async def reconstruir(servicio, opciones_kafka: dict, *, avisar=print) -> Inform
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM inbox WHERE evento_id = ANY($1::text[])", propias)
         await _transiciones_por_tiempo(servicio, procesador, pool)
+        for ajustar in servicio.tras_reconstruir:
+            await ajustar(servicio)
         informe.tablas = await comparar(pool, servicio.nombre, informe.respaldo,
                                         (*OPERATIVAS, *servicio.operativas))
     finally:

@@ -59,6 +59,7 @@ class Servicio:
     # Al reconstruir: lo que prepara el esquema nuevo antes de repetir (claves, reglas), las tablas operativas (se
     # conservan del respaldo), su propio tópico y lo que aprende de él.
     al_reconstruir: list[Tarea] = field(default_factory=list)
+    tras_reconstruir: list[Tarea] = field(default_factory=list)  # tras repetir, antes de comparar
     operativas: tuple[str, ...] = ()
     propio: str | None = None
     propias: dict[str, Reaccion] = field(default_factory=dict)

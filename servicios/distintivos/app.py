@@ -9,6 +9,7 @@ from plataforma.periodico import periodica, una_vez
 from plataforma.servicio import Servicio
 from servicios.distintivos import casos_de_uso
 from servicios.distintivos.config import AjustesDistintivos
+from servicios.distintivos.credencial import indice_de
 from servicios.distintivos.emision import Motor
 from servicios.distintivos.reglas import cargar
 from servicios.distintivos.repositorio import PostgresDistintivos
@@ -38,8 +39,26 @@ def crear_servicio(ajustes: AjustesDistintivos | None = None) -> Servicio:
         """Al reconstruir, antes de repetir: las versiones de reglas registradas, como al arrancar."""
         await una_vez(servicio, "reglas", lambda ctx, _: casos_de_uso.registrar_reglas(ctx, motor))
 
+    async def adoptar_indices(servicio: Servicio) -> None:
+        """Tras repetir los tópicos: cada distintivo en la posición de la lista de estado que dice su credencial
+        publicada (el orden de los otorgamientos pudo ser otro), y cada programa con sus revocados en esas
+        posiciones. En una transacción, con la unicidad revisada al confirmar."""
+        async with servicio.pool.acquire() as conn, conn.transaction():
+            filas = await conn.fetch("SELECT distintivo_id, indice_estado, credencial FROM distintivos")
+            cambios = [(f["distintivo_id"], i) for f in filas
+                       if (i := indice_de(f["credencial"])) is not None and i != f["indice_estado"]]
+            await conn.execute("SET CONSTRAINTS distintivos_indice_por_programa DEFERRED")
+            await conn.execute(
+                """UPDATE distintivos d SET indice_estado = u.i FROM unnest($1::text[], $2::int[]) AS u(id, i)
+                   WHERE d.distintivo_id = u.id""", [c[0] for c in cambios], [c[1] for c in cambios])
+            await conn.execute(
+                """UPDATE programas p SET revocados = coalesce((
+                       SELECT jsonb_agg(indice_estado ORDER BY indice_estado) FROM distintivos d
+                       WHERE d.programa = p.programa AND d.estado = 'revocado'), '[]')""")
+
     servicio = Servicio("distintivos", PATRON, reacciones(motor), PostgresDistintivos, Path(__file__).parent / "sql",
                         ajustes, publica=PUBLICA, tareas=[VENCIMIENTOS], al_arrancar=[preparar_claves, reevaluar],
-                        al_reconstruir=[preparar_claves, registrar_reglas], propio=TOPICO, propias=PROPIAS)
+                        al_reconstruir=[preparar_claves, registrar_reglas], tras_reconstruir=[adoptar_indices],
+                        propio=TOPICO, propias=PROPIAS)
     servicio.motor = motor
     return servicio

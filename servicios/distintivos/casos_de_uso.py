@@ -301,11 +301,18 @@ def _emisor(ctx: Contexto, institucion: str, subject: str):
     return lambda datos: ctx.emitir(datos, institucion=institucion, subject=subject)
 
 
-# Al reconstruir: lo publicado manda. La credencial de un distintivo es la que se firmó y salió (aunque la clave
-# haya rotado desde entonces), y la lista de estado, la última que se publicó.
+# Al reconstruir: lo publicado manda. Qué evento completó los requisitos puede depender de cómo se intercalaron las
+# particiones al leerlas, y con él la fecha y las cifras de la credencial: se adopta el distintivo tal como se firmó
+# y salió (aunque la clave haya rotado desde entonces), y la lista de estado, la última que se publicó. La posición
+# en la lista de estado se adopta al final (`adoptar_indices`): cambiarla aquí chocaría con la de otro aún sin
+# aprender.
 def aprender_otorgado(ctx: Contexto, otorgado: DistintivoOtorgado) -> None:
-    if (d := ctx.repo.distintivo(otorgado.distintivo_id)) is not None and otorgado.credencial_jwt:
-        ctx.repo.guardar(replace(d, credencial=otorgado.credencial_jwt))
+    repo: RepositorioDistintivos = ctx.repo
+    if (d := repo.distintivo(otorgado.distintivo_id)) is None or not otorgado.credencial_jwt:
+        return
+    repo.guardar(replace(d, fecha=otorgado.fecha, vigencia_inicio=otorgado.vigencia.inicio,
+                         vigencia_fin=otorgado.vigencia.fin, reglas_version=otorgado.reglas_version or d.reglas_version,
+                         anterior_id=otorgado.anterior_id, credencial=otorgado.credencial_jwt))
 
 
 def aprender_lista(ctx: Contexto, lista: ListaEstadoPublicada) -> None:

@@ -133,3 +133,12 @@ def firmar(credencial: dict, emisor: Emisor) -> str:
 
     cabecera = {"alg": ALGORITMO, "typ": TIPO_JWT, "kid": kid(emisor.privada)}
     return jwt.encode({**credencial, **_reclamos(credencial)}, emisor.privada, algorithm=ALGORITMO, headers=cabecera)
+
+
+def indice_de(credencial_jwt: str) -> int | None:
+    """La posición en la lista de estado que dice una credencial firmada (sin verificarla: es la propia)."""
+    try:
+        reclamos = jwt.decode(credencial_jwt, options={"verify_signature": False})
+        return int(reclamos["credentialStatus"]["statusListIndex"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
