@@ -3,6 +3,7 @@
 import asyncio
 import email
 import email.policy
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from infra import entorno as infra
 from plataforma.config import Ajustes
 from esquemas.ingreso import topico_ingreso
 from plataforma.topicos import dar_de_alta
-from servicios.distintivos.claves import ruta_publica
+from servicios.distintivos.claves import cargar_claves
 from servicios.distintivos.config import AjustesDistintivos
 
 SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
@@ -131,19 +132,22 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
 
 
 def mostrar_verificacion(otorgado, lista, carpeta: Path) -> None:
-    """Guarda la credencial y la lista de estado como las tendría cualquiera, y las verifica sin conexión."""
+    """Guarda la credencial, la lista de estado y las claves públicas del otorgante (JWKS) como las tendría
+    cualquiera, y las verifica sin conexión con `alva verificar`."""
     carpeta.mkdir(parents=True, exist_ok=True)
     credencial = carpeta / f"distintivo-{otorgado.data['distintivo_id']}.jwt"
     credencial.write_text(otorgado.data["credencial_jwt"], encoding="utf-8")
     estado = carpeta / f"lista-estado-{lista.data['programa']}.jwt"
     estado.write_text(lista.data["credencial_jwt"], encoding="utf-8")
-    ajustes = AjustesDistintivos()
-    publica = ruta_publica(ajustes.carpeta_claves / f"{otorgado.data['otorgante']}.pem")
-    orden = [sys.executable, "-m", "servicios.distintivos.verificar", str(credencial), "--clave-publica", str(publica),
-             "--lista-estado", str(estado)]
-    print(f"\nVerificación de la credencial, sin conexión:\n  $ python -m servicios.distintivos.verificar "
-          f"{_relativa(credencial)} --clave-publica {_relativa(publica)} --lista-estado {_relativa(estado)}")
-    salida = subprocess.run(orden, capture_output=True, text=True, check=False)
+    otorgante = otorgado.data["otorgante"]
+    jwks = carpeta / f"jwks-{otorgante}.json"
+    claves = cargar_claves(AjustesDistintivos().carpeta_claves, otorgante)
+    jwks.write_text(json.dumps({"keys": [c.jwk() for c in claves]}, indent=2), encoding="utf-8")
+    argumentos = [str(credencial), "--jwks", str(jwks), "--lista", str(estado)]
+    print(f"\nVerificación de la credencial, sin conexión:\n  $ alva verificar {_relativa(credencial)} "
+          f"--jwks {_relativa(jwks)} --lista {_relativa(estado)}")
+    salida = subprocess.run([sys.executable, "-m", "alva", "verificar", *argumentos], capture_output=True, text=True,
+                            check=False)
     print("".join(f"  {renglon}\n" for renglon in (salida.stdout + salida.stderr).splitlines()), end="")
 
 

@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from esquemas.catalogo import TIPOS
+from esquemas.catalogo import TIPOS, Tipo
 from esquemas.ejemplos import ejemplos
 from esquemas.sobre import CloudEvent
 
@@ -13,13 +13,32 @@ CARPETA_EJEMPLOS = Path(__file__).parent / "ejemplos"
 
 
 def esquemas_json() -> dict[str, dict]:
-    """Nombre de archivo → esquema JSON (Draft 2020-12)."""
+    """Nombre de archivo → esquema JSON (Draft 2020-12): el sobre, los datos de cada tipo y, de cada reporte, el
+    mensaje completo (`<type>.cloudevent.json`), para validar con un solo esquema lo que se va a enviar."""
     salida = {"cloudevent.json": _con_cabecera(CloudEvent.model_json_schema(), "urn:mx.alva:esquema:cloudevent")}
     for tipo in TIPOS.values():
-        esquema = tipo.modelo.model_json_schema()
-        esquema["description"] = (tipo.modelo.__doc__ or "").strip()
-        salida[f"{tipo.nombre}.json"] = _con_cabecera(esquema, tipo.dataschema)
+        salida[f"{tipo.nombre}.json"] = _con_cabecera(_datos(tipo), tipo.dataschema)
+        if tipo.es_reporte:
+            salida[f"{tipo.nombre}.cloudevent.json"] = _con_cabecera(
+                _reporte(tipo), f"urn:mx.alva:esquema:cloudevent:{tipo.nombre}")
     return salida
+
+
+def _datos(tipo: Tipo) -> dict:
+    esquema = tipo.modelo.model_json_schema()
+    esquema["description"] = (tipo.modelo.__doc__ or "").strip()
+    return esquema
+
+
+def _reporte(tipo: Tipo) -> dict:
+    """El sobre con su `type` fijo y su `data` validada por el esquema de ese tipo."""
+    esquema, datos = CloudEvent.model_json_schema(), _datos(tipo)
+    esquema["$defs"] = {**esquema.get("$defs", {}), **datos.pop("$defs", {})}  # las $ref de `data` son "#/$defs/…"
+    esquema["title"] = f"Reporte {tipo.nombre}"
+    esquema["description"] = f"Un reporte {tipo.nombre} completo, como se envía a alva.ingreso.<institucion>: " \
+                             f"{datos['description']}"
+    esquema["properties"] |= {"type": {"const": tipo.nombre, "title": "Type"}, "data": datos}
+    return esquema
 
 
 def _con_cabecera(esquema: dict, id_: str) -> dict:

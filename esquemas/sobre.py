@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 CONTENT_TYPE = "application/cloudevents+json"
 CABECERA_TIPO = "alva-tipo"  # cabecera de ruteo (no `ce_*`: el mensaje sigue siendo de modo estructurado)
 EXTENSIONES_MAX = 10
+EXTENSION_MAX = 500  # caracteres del valor de una extensión
+NOMBRE_ATRIBUTO = r"^[a-z0-9]{1,20}$"  # CloudEvents: a-z y 0-9; hasta 20 para que todo protocolo lo lleve
 SIN_CONTROL = r"^[^\x00-\x1f\x7f]+$"
 
 
@@ -19,7 +21,11 @@ class CloudEvent(BaseModel):
     omisión: un reporte sin alguno se rechaza, porque su `id` es la única llave de idempotencia de quien envía.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra=lambda esquema: esquema.update(
+        # Lo mismo que `_extensiones_simples`, dicho en el esquema exportado para quien valide en otro lenguaje.
+        propertyNames={"pattern": NOMBRE_ATRIBUTO},
+        additionalProperties={"type": ["string", "integer", "boolean"], "maxLength": EXTENSION_MAX},
+        maxProperties=len(esquema["properties"]) + EXTENSIONES_MAX))
 
     specversion: Literal["1.0"] = Field(description="Versión de CloudEvents; siempre \"1.0\".")
     id: str = Field(min_length=1, max_length=200, pattern=SIN_CONTROL,
@@ -52,10 +58,11 @@ class CloudEvent(BaseModel):
         if len(extra) > EXTENSIONES_MAX:
             raise ValueError(f"demasiados atributos de extensión ({len(extra)}; a lo más {EXTENSIONES_MAX})")
         for nombre, valor in extra.items():
-            if not re.fullmatch(r"[a-z0-9]{1,20}", nombre):
+            if not re.fullmatch(NOMBRE_ATRIBUTO, nombre):
                 raise ValueError(f"'{nombre[:40]}' no es un nombre de extensión CloudEvents (a-z y 0-9, hasta 20)")
-            if not isinstance(valor, str | int | bool) or (isinstance(valor, str) and len(valor) > 500):
-                raise ValueError(f"la extensión '{nombre}' debe ser un texto (hasta 500), un entero o un booleano")
+            if not isinstance(valor, str | int | bool) or (isinstance(valor, str) and len(valor) > EXTENSION_MAX):
+                raise ValueError(f"la extensión '{nombre}' debe ser un texto (hasta {EXTENSION_MAX}), un entero o un "
+                                 "booleano")
         return self
 
     def a_json(self) -> bytes:

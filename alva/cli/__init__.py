@@ -2,7 +2,7 @@
 
 import typer
 
-from alva.cli import claves, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir
+from alva.cli import claves, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir, verificar
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -25,6 +25,7 @@ app.command()(grupos.grupos)
 app.command()(estado.estado)
 app.command()(estado.entregas)
 app.command()(reconstruir.reconstruir)
+app.command()(verificar.verificar)
 
 
 def main() -> None:

@@ -1,20 +1,33 @@
-"""Verificación sin conexión de un Distintivo ALVA: firma, estructura, vigencia y revocación."""
+"""Verificación sin conexión de un Distintivo ALVA: firma, estructura, vigencia y revocación. La usan `alva
+verificar` y la consola; `python -m servicios.distintivos.verificar` es un alias de `alva verificar`."""
 
-import argparse
-import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from enum import StrEnum
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from servicios.distintivos.claves import cargar_clave_publica
+from servicios.distintivos.claves import cargar_clave_publica, clave_de_jwk
 from servicios.distintivos.credencial import ALGORITMO, CONTEXTO_OB3, CONTEXTO_VC, TIPO_JWT, TIPOS_OB3, id_de, leer_iso
 from servicios.distintivos.lista_estado import ListaEstado
 
 SIN_TIEMPO = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+
+
+class Estado(StrEnum):
+    """El veredicto, de lo más grave a lo menos: el primero que aplique es el de la credencial."""
+
+    firma_invalida = "firma_invalida"  # alterada, de otra clave, o de una clave que el emisor no publica
+    no_valida = "no_valida"  # ilegible, incompleta, o su lista de estado no sirve para comprobarla
+    revocada = "revocada"
+    vencida = "vencida"
+    aun_no_vigente = "aun_no_vigente"
+    valida = "valida"
+
+
+class FirmaInvalida(ValueError):
+    """La firma no es de una clave del emisor o no corresponde a lo firmado."""
 
 
 @dataclass
@@ -23,17 +36,26 @@ class Informe:
     fallos: list[str] = field(default_factory=list)
     avisos: list[str] = field(default_factory=list)
     credencial: dict | None = None
+    estados: set[Estado] = field(default_factory=set)  # el de cada fallo
+    kid: str | None = None  # la clave que firmó la credencial
 
     @property
     def valida(self) -> bool:
         return self.credencial is not None and not self.fallos
 
+    @property
+    def estado(self) -> Estado:
+        if self.valida:
+            return Estado.valida
+        return min(self.estados or {Estado.no_valida}, key=list(Estado).index)
+
     def bien(self, texto: str) -> None:
         self.hallazgos.append(texto)
 
-    def mal(self, texto: str) -> None:
+    def mal(self, texto: str, estado: Estado = Estado.no_valida) -> None:
         self.hallazgos.append(texto)
         self.fallos.append(texto)
+        self.estados.add(estado)
 
     def aviso(self, texto: str) -> None:
         self.hallazgos.append(texto)
@@ -43,20 +65,54 @@ class Informe:
         return "✘" if hallazgo in self.fallos else "–" if hallazgo in self.avisos else "✔"
 
 
-def _decodificar(token: str, clave: Ed25519PublicKey, que: str) -> tuple[dict, dict]:
-    """Cabecera y reclamos de un JWT firmado con EdDSA por `clave`; ValueError en español si no."""
+Claves = Ed25519PublicKey | dict  # una clave, o el JWKS del emisor ({"keys": [...]}), o una sola JWK
+
+
+def claves_de(claves: Claves | str | bytes) -> Claves:
+    """Una clave PEM se carga; un JWKS o una JWK (dict) quedan como están: la clave se elige por el `kid` de cada
+    JWT. ValueError en español si no es nada de eso."""
+    if isinstance(claves, str | bytes):
+        return cargar_clave_publica(claves)
+    if isinstance(claves, dict) and "kty" in claves:
+        return {"keys": [claves]}
+    if isinstance(claves, Ed25519PublicKey) or (isinstance(claves, dict) and isinstance(claves.get("keys"), list)):
+        return claves
+    raise ValueError("Las claves no son un JWKS ({\"keys\": [...]}), una JWK ni una clave pública Ed25519.")
+
+
+def _clave_para(cabecera: dict, claves: Claves, que: str) -> Ed25519PublicKey:
+    if isinstance(claves, Ed25519PublicKey):
+        return claves
+    kid = cabecera.get("kid")
+    candidatas = [j for j in claves["keys"] if isinstance(j, dict) and (kid is None or j.get("kid") == kid)]
+    if len(candidatas) != 1:
+        raise FirmaInvalida(f"{que.capitalize()} está firmada con la clave {kid!r}, que no está entre las claves "
+                            "publicadas del emisor (su JWKS)." if kid else f"{que.capitalize()} no dice con qué "
+                            "clave se firmó (sin kid) y el emisor publica varias.")
+    try:
+        return clave_de_jwk(candidatas[0])
+    except (ValueError, KeyError, TypeError):
+        raise FirmaInvalida(f"La clave {kid!r} del emisor no es una clave Ed25519 legible.") from None
+
+
+def _decodificar(token: str, claves: Claves, que: str) -> tuple[dict, dict]:
+    """Cabecera y reclamos de un JWT firmado con EdDSA por una de `claves`; FirmaInvalida (o ValueError si ni
+    siquiera es un JWT) en español si no."""
     try:
         cabecera = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise ValueError(f"{que.capitalize()} no es un JWT compacto legible.") from None
     if cabecera.get("alg") != ALGORITMO:
-        raise ValueError(f"La firma de {que} usa el algoritmo {cabecera.get('alg')!r}; sólo se acepta EdDSA.")
+        raise FirmaInvalida(f"La firma de {que} usa el algoritmo {cabecera.get('alg')!r}; sólo se acepta EdDSA.")
+    clave = _clave_para(cabecera, claves, que)
     try:
         return cabecera, jwt.decode(token, clave, algorithms=[ALGORITMO], options=SIN_TIEMPO)
     except jwt.InvalidSignatureError:
-        raise ValueError(f"La firma de {que} no es válida: fue alterada o no la hizo esta clave.") from None
+        raise FirmaInvalida(f"La firma de {que} no es válida: fue alterada o no la hizo esta clave.") from None
+    except jwt.DecodeError as error:
+        raise ValueError(f"{que.capitalize()} no es un JWT legible: {error}.") from None
     except jwt.PyJWTError as error:
-        raise ValueError(f"No se pudo verificar la firma de {que}: {error}.") from None
+        raise FirmaInvalida(f"No se pudo verificar la firma de {que}: {error}.") from None
 
 
 def _lista(valor) -> list:
@@ -98,9 +154,10 @@ def _revisar_vigencia(credencial: dict, ahora: datetime, informe: Informe) -> No
     except (KeyError, TypeError, ValueError):
         return informe.mal("No se pudo comprobar la vigencia: validFrom o validUntil faltan o no son ISO 8601.")
     if ahora < desde:
-        informe.mal(f"La credencial aún no es válida: su vigencia comienza el {desde:%Y-%m-%d}.")
+        informe.mal(f"La credencial aún no es válida: su vigencia comienza el {desde:%Y-%m-%d}.",
+                    Estado.aun_no_vigente)
     elif ahora > hasta:
-        informe.mal(f"La credencial venció el {hasta:%Y-%m-%d}.")
+        informe.mal(f"La credencial venció el {hasta:%Y-%m-%d}.", Estado.vencida)
     else:
         informe.bien(f"La credencial está vigente (del {desde:%Y-%m-%d} al {hasta:%Y-%m-%d}).")
 
@@ -123,12 +180,12 @@ def _revocada(lista: dict, estado: dict) -> bool:
     return ListaEstado.decodificar(codificada).revocado(int(estado["statusListIndex"]))
 
 
-def _revisar_revocacion(credencial: dict, clave, lista_jwt: str | None, informe: Informe) -> None:
+def _revisar_revocacion(credencial: dict, claves: Claves, lista_jwt: str | None, informe: Informe) -> None:
     estado = credencial.get("credentialStatus") if isinstance(credencial.get("credentialStatus"), dict) else {}
     if lista_jwt is None:
         return informe.aviso(f"No se comprobó la revocación: no se dio la lista de estado ({estado.get('statusListCredential')}).")
     try:
-        _, lista = _decodificar(lista_jwt.strip(), clave, "la lista de estado")
+        _, lista = _decodificar(lista_jwt.strip(), claves, "la lista de estado")
         problema = _problema_de_lista(lista, credencial, estado)
         revocada = problema is None and _revocada(lista, estado)
     except (ValueError, IndexError, KeyError) as error:
@@ -136,77 +193,55 @@ def _revisar_revocacion(credencial: dict, clave, lista_jwt: str | None, informe:
     if problema:
         informe.mal(problema)
     elif revocada:
-        informe.mal("La credencial está REVOCADA según la lista de estado.")
+        informe.mal("La credencial está REVOCADA según la lista de estado.", Estado.revocada)
     else:
         informe.bien("La credencial no está revocada según la lista de estado.")
 
 
-def verificar(credencial_jwt: str, clave_publica, lista_jwt: str | None = None, ahora: datetime | None = None) -> Informe:
-    """Revisa firma, estructura, vigencia y, si se da la lista de estado, revocación."""
-    clave = cargar_clave_publica(clave_publica) if isinstance(clave_publica, (str, bytes)) else clave_publica
+def verificar(credencial_jwt: str, clave_publica: Claves | str | bytes, lista_jwt: str | None = None,
+              ahora: datetime | None = None) -> Informe:
+    """Revisa firma, estructura, vigencia y, si se da la lista de estado, revocación. `clave_publica`: la clave
+    (objeto o PEM), o el JWKS del emisor, del que se toma la clave que nombra el `kid` de cada JWT (así una lista
+    firmada con una clave más nueva que la de la credencial también se comprueba)."""
+    claves = claves_de(clave_publica)
     informe = Informe()
     try:
-        cabecera, credencial = _decodificar(credencial_jwt.strip(), clave, "la credencial")
+        cabecera, credencial = _decodificar(credencial_jwt.strip(), claves, "la credencial")
+    except FirmaInvalida as error:
+        informe.mal(str(error), Estado.firma_invalida)
+        return informe
     except ValueError as error:
         informe.mal(str(error))
         return informe
-    informe.credencial = credencial
+    informe.credencial, informe.kid = credencial, cabecera.get("kid")
     informe.bien("La firma EdDSA de la credencial es válida.")
     _revisar_estructura(cabecera, credencial, informe)
     _revisar_vigencia(credencial, ahora or datetime.now(UTC), informe)
-    _revisar_revocacion(credencial, clave, lista_jwt, informe)
+    _revisar_revocacion(credencial, claves, lista_jwt, informe)
     return informe
 
 
-def _argumentos(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m servicios.distintivos.verificar",
-        description="Verifica sin conexión un Distintivo ALVA (Open Badges 3.0 firmado como VC-JWT).",
-    )
-    p.add_argument("credencial", metavar="CREDENCIAL", help="archivo con el JWT compacto, o - para la entrada estándar")
-    p.add_argument("--clave-publica", required=True, metavar="PEM", help="archivo PEM con la clave pública del otorgante")
-    p.add_argument("--lista-estado", metavar="ARCHIVO", help="archivo con la lista de estado (VC-JWT) para la revocación")
-    p.add_argument("--json", action="store_true", help="imprime el informe como JSON")
-    return p.parse_args(argv)
+def resumen(credencial: dict) -> dict:
+    """Lo que la credencial afirma, para mostrarlo: titular, distintivo, emisor, vigencia y los criterios cumplidos
+    con sus cifras (p. ej. «Objetivo: Capacitar a 400 personas: 428 de 400»)."""
+    sujeto = credencial.get("credentialSubject") if isinstance(credencial.get("credentialSubject"), dict) else {}
+    logro = sujeto.get("achievement") if isinstance(sujeto.get("achievement"), dict) else {}
+    criterios = logro.get("criteria") if isinstance(logro.get("criteria"), dict) else {}
+    emisor = credencial.get("issuer") if isinstance(credencial.get("issuer"), dict) else {"id": credencial.get("issuer")}
+    estado = credencial.get("credentialStatus") if isinstance(credencial.get("credentialStatus"), dict) else {}
+    distintivo = {"id": credencial.get("id"), "nombre": logro.get("name"), "descripcion": logro.get("description")}
+    return {
+        "titular": {"id": sujeto.get("id"), "nombre": sujeto.get("name")},
+        "programa": str(logro.get("id", "")).rpartition("/programas/")[2] or None,
+        "distintivo": distintivo,
+        "emisor": {"id": emisor.get("id"), "nombre": emisor.get("name")},
+        "vigencia": {"desde": credencial.get("validFrom"), "hasta": credencial.get("validUntil")},
+        "criterios": [r[2:].strip() for r in str(criterios.get("narrative", "")).splitlines() if r.startswith("- ")],
+        "lista_estado": estado.get("statusListCredential"),
+    }
 
 
-def _leer(ruta: str) -> str:
-    return sys.stdin.read() if ruta == "-" else Path(ruta).read_text()
+if __name__ == "__main__":  # alias de `alva verificar` (mismas opciones, mismos códigos de salida)
+    from alva.cli.verificar import como_programa
 
-
-def _imprimir(informe: Informe, como_json: bool) -> None:
-    if como_json:
-        datos = {"valida": informe.valida, "hallazgos": informe.hallazgos, "fallos": informe.fallos,
-                 "avisos": informe.avisos, "credencial": informe.credencial}
-        return print(json.dumps(datos, ensure_ascii=False, indent=2))
-    for hallazgo in informe.hallazgos:
-        print(f"{informe.marca(hallazgo)} {hallazgo}")
-    motivos = "; ".join(f.rstrip(".") for f in informe.fallos)
-    print("Credencial válida" if informe.valida else f"Credencial NO válida: {motivos}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        args = _argumentos(argv)
-    except SystemExit as salida:
-        return salida.code if isinstance(salida.code, int) else 2
-    try:
-        clave = cargar_clave_publica(Path(args.clave_publica).read_bytes())
-        credencial = _leer(args.credencial)
-        lista = _leer(args.lista_estado) if args.lista_estado else None
-    except OSError as error:
-        print(f"Error: no se pudo leer {error.filename or 'la entrada'}: {error.strerror}.", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError:
-        print("Error: la credencial o la lista de estado no es texto UTF-8.", file=sys.stderr)
-        return 2
-    except ValueError as error:
-        print(f"Error: {args.clave_publica}: {error}", file=sys.stderr)
-        return 2
-    informe = verificar(credencial, clave, lista)
-    _imprimir(informe, args.json)
-    return 0 if informe.valida else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    como_programa()

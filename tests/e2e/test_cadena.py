@@ -44,7 +44,8 @@ async def test_la_cadena_otorga_el_distintivo_y_el_imss_recibe_su_correo(product
     adjuntos = {a.get_filename(): a.get_content() for a in correo.iter_attachments()}
     archivo = f"distintivo-{otorgado.data['distintivo_id']}.jwt"
     assert adjuntos[archivo].decode() == otorgado.data["credencial_jwt"]
-    assert "servicios.distintivos.verificar" in texto
+    emisor = otorgado.data["credencial"]["issuer"]["id"]
+    assert f"alva verificar {archivo}" in texto and f"{emisor}/jwks.json" in texto
     # Un solo distintivo para el convenio.
     assert sum(de_tipo(DistintivoOtorgado, convenio_id=convenio_id)(e) for _, e in observador.vistos) == 1
 

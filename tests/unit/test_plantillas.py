@@ -20,8 +20,17 @@ def test_cada_aviso_se_redacta_con_sus_datos(aviso):
 def test_el_aviso_del_distintivo_explica_como_verificar_la_credencial():
     mensaje = redactar("distintivo_otorgado", OTORGADO)
     assert mensaje.asunto == "PRODHEG otorga el Distintivo ALVA a Delegación Guanajuato del IMSS"
-    assert "python -m servicios.distintivos.verificar distintivo-d-1.jwt --clave-publica prodheg.pub.pem" in mensaje.texto
+    assert "alva verificar distintivo-d-1.jwt" in mensaje.texto and "alva verificar distintivo-d-1.jwt" in mensaje.html
     assert "<strong>Distintivo ALVA</strong>" in mensaje.html
+
+
+def test_el_aviso_del_distintivo_dice_de_donde_salen_las_claves_y_la_lista():
+    emisor = "https://alva.prodheg.example/emisores/prodheg"
+    credencial = {"issuer": {"id": emisor}, "credentialStatus": {"statusListCredential": f"{emisor}/listas/ALVA"}}
+    mensaje = redactar("distintivo_otorgado", {**OTORGADO, "credencial": credencial})
+    for texto in (mensaje.texto, mensaje.html):
+        assert f"{emisor}/jwks.json" in texto and f"{emisor}/listas/ALVA" in texto
+        assert "alva verificar distintivo-d-1.jwt --jwks jwks.json --lista lista.jwt" in texto
 
 
 def test_el_html_escapa_lo_que_viene_de_afuera():
