@@ -39,7 +39,8 @@ class Tabla(Generic[F]):
     """Filas por llave. `completa`: está toda en memoria (el repositorio en memoria); si no, sólo lo cargado.
 
     `grupo`: cuántas columnas de la llave forman un grupo que se carga y se recorre junto (p. ej. los objetivos
-    de un convenio: llave (convenio_id, objetivo_id), grupo de 1).
+    de un convenio: llave (convenio_id, objetivo_id), grupo de 1). `grupos` indexa las filas en memoria por grupo;
+    `enteros`, los grupos que se cargaron completos (tener una fila de un grupo no es tenerlo entero).
     """
 
     nombre: str
@@ -51,6 +52,7 @@ class Tabla(Generic[F]):
     filas: dict[Llave, F] = field(default_factory=dict)
     conocidas: set[Llave] = field(default_factory=set)
     grupos: dict[Llave, set[Llave]] = field(default_factory=dict)
+    enteros: set[Llave] = field(default_factory=set)
     cambiadas: set[Llave] = field(default_factory=set)
 
     def leer(self, llave: Llave) -> F | None:
@@ -59,7 +61,7 @@ class Tabla(Generic[F]):
 
     def de_grupo(self, *prefijo: Hashable) -> list[F]:
         """Las filas del grupo, en orden de llave."""
-        if not self.completa and prefijo not in self.grupos:
+        if not self.completa and prefijo not in self.enteros:
             raise NoCargada(f"{self.nombre}: el grupo {prefijo} no se cargó en este lote")
         llaves = self.grupos.get(prefijo, set())
         return [self.filas[k] for k in sorted(llaves, key=_orden) if k in self.filas]
@@ -93,6 +95,7 @@ class Tabla(Generic[F]):
     def grupo_cargado(self, prefijo: Llave, filas: dict[Llave, F]) -> None:
         """Anota el grupo entero tal como está en la base (sin pisar lo que el lote ya cambió)."""
         self.grupos.setdefault(prefijo, set())
+        self.enteros.add(prefijo)
         for llave, fila in filas.items():
             if llave not in self.cambiadas:
                 self._colocar(llave, fila)
@@ -111,7 +114,7 @@ class Tabla(Generic[F]):
     def _exigir(self, llave: Llave) -> None:
         if self.completa or llave in self.conocidas:
             return
-        if self.grupo and llave[:self.grupo] in self.grupos:
+        if self.grupo and llave[:self.grupo] in self.enteros:
             return
         raise NoCargada(f"{self.nombre}: {llave} no se cargó en este lote")
 

@@ -68,9 +68,12 @@ class Repositorio:
         return self.tablas[nombre]
 
     def guardar(self, fila: Any) -> None:
-        """Pone la fila en su tabla (la de su clase)."""
+        """Pone la fila en su tabla (la de su clase); en una de sólo insertar, la que ya estaba se queda."""
         columnas = self._por_clase()[type(fila)]
-        self.tablas[columnas.tabla].poner(columnas.llave_de(fila), fila)
+        tabla, llave = self.tablas[columnas.tabla], columnas.llave_de(fila)
+        if columnas.solo_insertar and llave in tabla.filas:
+            return
+        tabla.poner(llave, fila)
 
     async def cargar(self, necesidades: Necesidades) -> None:
         """En memoria ya está todo."""
@@ -102,11 +105,11 @@ class EnPostgres:
         pedidos (una llave del ancho del grupo)."""
         for nombre, llaves in necesidades.items():
             columnas, tabla = self._columnas[nombre], self.tablas[nombre]
-            grupos = sorted({k for k in llaves if columnas.grupo and len(k) == columnas.grupo and k not in tabla.grupos})
+            grupos = sorted({k for k in llaves if columnas.grupo and len(k) == columnas.grupo and k not in tabla.enteros})
             if grupos:
                 await self._cargar_grupos(columnas, tabla, grupos)
             sueltas = sorted({k for k in llaves if len(k) == len(columnas.llave) and k not in tabla.conocidas
-                              and not (columnas.grupo and k[:columnas.grupo] in tabla.grupos)})
+                              and not (columnas.grupo and k[:columnas.grupo] in tabla.enteros)})
             if sueltas:
                 await self._cargar_llaves(columnas, tabla, sueltas)
 

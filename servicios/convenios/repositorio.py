@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 import asyncpg
+import orjson
 
 from plataforma.repositorio import Columnas, EnPostgres, Necesidades, Repositorio, cuenta_de, guardar_cuenta
 from servicios.comun import Cuenta
@@ -161,9 +162,11 @@ class EnMemoriaConvenios(Repositorio):
         self.tablas["hechos"].quitar((convenio_id, origen))
 
     async def vencer(self, hoy: date) -> list[Convenio]:
-        vencidos = [c for c in self.tablas["convenios"] if c.estado == "vigente" and c.vigencia_fin < hoy]
+        """Los vigentes cuya vigencia terminó antes de `hoy` pasan a vencidos; se devuelven así, en orden de id."""
+        vencidos = sorted((replace(c, estado="vencido") for c in self.tablas["convenios"]
+                           if c.estado == "vigente" and c.vigencia_fin < hoy), key=lambda c: c.convenio_id)
         for c in vencidos:
-            self.guardar(replace(c, estado="vencido"))
+            self.guardar(c)
         return vencidos
 
 
@@ -181,7 +184,8 @@ class PostgresConvenios(EnPostgres, EnMemoriaConvenios):
 
     async def vencer(self, hoy: date) -> list[Convenio]:
         filas = await self.conn.fetch(
-            """UPDATE convenios SET estado = 'vencido' WHERE estado = 'vigente' AND vigencia_fin < $1
-               RETURNING *, contenido::text AS contenido_texto""", hoy)
+            """WITH vencidos AS (UPDATE convenios SET estado = 'vencido' WHERE estado = 'vigente' AND vigencia_fin < $1
+                                 RETURNING *)
+               SELECT *, contenido::text AS contenido_texto FROM vencidos ORDER BY convenio_id COLLATE "C" """, hoy)
         return [Convenio(**{**{k: f[k] for k in f.keys() if k not in ("contenido", "contenido_texto")},
-                            "contenido": {}}) for f in filas]
+                            "contenido": orjson.loads(f["contenido_texto"])}) for f in filas]

@@ -272,14 +272,17 @@ class EnMemoriaDistintivos(Repositorio):
 
     async def confirmar(self) -> None:
         for clave, reglas in self.reglas_usadas.items():
-            self.reglas_guardadas[clave] = (reglas.huella, True)
+            guardada = self.reglas_guardadas.get(clave)  # si ya estaba registrada, se bloquea tal como estaba
+            self.reglas_guardadas[clave] = (guardada[0] if guardada else reglas.huella, True)
         self.reglas_usadas.clear()
         await super().confirmar()
 
     async def vencer(self, hoy: date) -> list[Distintivo]:
-        vencidos = [d for d in self.tablas["distintivos"] if d.estado == "vigente" and d.vigencia_fin < hoy]
+        """Los vigentes cuya vigencia terminó antes de `hoy` pasan a vencidos; se devuelven así, en orden de id."""
+        vencidos = sorted((replace(d, estado="vencido") for d in self.tablas["distintivos"]
+                           if d.estado == "vigente" and d.vigencia_fin < hoy), key=lambda d: d.distintivo_id)
         for d in vencidos:
-            self.guardar(replace(d, estado="vencido"))
+            self.guardar(d)
         return vencidos
 
     async def convenios_por_evaluar(self) -> list[str]:
@@ -332,14 +335,15 @@ class PostgresDistintivos(EnPostgres, EnMemoriaDistintivos):
 
     async def vencer(self, hoy: date) -> list[Distintivo]:
         filas = await self.conn.fetch(
-            """UPDATE distintivos SET estado = 'vencido' WHERE estado = 'vigente' AND vigencia_fin < $1
-               RETURNING *""", hoy)
+            """WITH vencidos AS (UPDATE distintivos SET estado = 'vencido'
+                                 WHERE estado = 'vigente' AND vigencia_fin < $1 RETURNING *)
+               SELECT * FROM vencidos ORDER BY distintivo_id COLLATE "C" """, hoy)
         return [Distintivo(**dict(f)) for f in filas]
 
     async def convenios_por_evaluar(self) -> list[str]:
         return [f["convenio_id"] for f in await self.conn.fetch(
             """SELECT convenio_id FROM convenios WHERE estado = 'vigente' AND distintivo_id IS NULL
-               ORDER BY convenio_id""")]
+               ORDER BY convenio_id COLLATE "C" """)]
 
     async def sincronizar_reglas(self, versiones: list[Reglas]) -> None:
         for r in versiones:

@@ -115,7 +115,9 @@ class EnMemoriaNotificaciones(Repositorio):
         return self.tablas["distintivos"].leer((distintivo_id,))
 
     async def por_vencer(self, hoy: date, dias: int) -> list[DistintivoSeguido]:
-        return [d for d in self.tablas["distintivos"] if d.estado == "vigente" and 0 <= (d.vigencia_fin - hoy).days <= dias]
+        """Los vigentes que vencen de hoy a `dias` días, en orden de id."""
+        return sorted((d for d in self.tablas["distintivos"] if d.estado == "vigente"
+                       and 0 <= (d.vigencia_fin - hoy).days <= dias), key=lambda d: d.distintivo_id)
 
     async def rechazos_por_resumir(self, antes_de: datetime) -> dict[str, list[RechazoPorResumir]]:
         tabla = self.tablas["rechazos_por_resumir"]
@@ -142,7 +144,8 @@ class PostgresNotificaciones(EnPostgres, EnMemoriaNotificaciones):
     async def por_vencer(self, hoy: date, dias: int) -> list[DistintivoSeguido]:
         filas = await self.conn.fetch(
             """SELECT distintivo_id, institucion, vigencia_fin, estado, otorgado::text AS otorgado FROM distintivos
-               WHERE estado = 'vigente' AND vigencia_fin - $1 BETWEEN 0 AND $2""", hoy, dias)
+               WHERE estado = 'vigente' AND vigencia_fin - $1 BETWEEN 0 AND $2
+               ORDER BY distintivo_id COLLATE "C" """, hoy, dias)
         return [DISTINTIVOS.de_base(f) for f in filas]
 
     async def rechazos_por_resumir(self, antes_de: datetime) -> dict[str, list[RechazoPorResumir]]:
