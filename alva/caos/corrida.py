@@ -153,7 +153,9 @@ class Corrida:
             correos=recuento.correos(self.buzon, f"caos-{self.corrida}-") if self.buzon else None,
             no_enviados=self.carga.fallidos,
             quietudes=[{"fase": f, **asdict(q)} for f, q in self.quietudes],
-            reconstrucciones=self.reconstrucciones, republicados=self.republicados)
+            reconstrucciones=self.reconstrucciones, republicados=self.republicados,
+            fallas=[{"tipo": f.tipo, "objetivo": f.objetivo, "provocada": f.provocada, "nota": f.nota,
+                     "recuperada": f.listo_s is not None and f.progreso_s is not None} for f in self.fallas.ocurridas])
 
     async def juzgar(self) -> int:
         juicio = juzgar(await self.observar())

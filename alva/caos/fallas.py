@@ -14,6 +14,7 @@ import httpx
 
 from alva.caos.kafka import Monitor
 from alva.caos.procesos import SERVICIOS, Servicios
+from infra import comun, postgres
 from infra import entorno as infra
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Falla:
     listo_s: float | None = None  # de la falla a que todos los afectados responden listos
     progreso_s: float | None = None  # de la falla a que sus grupos vuelven a avanzar (o no tienen retraso)
     nota: str = ""
+    provocada: bool = True  # False: no se pudo provocar o revertir (la corrida no prueba lo que dice)
 
 
 def programa(semilla: int, duracion_s: float, muertes: int, broker: bool, postgres: bool) -> list[Falla]:
@@ -48,21 +50,21 @@ def programa(semilla: int, duracion_s: float, muertes: int, broker: bool, postgr
 
 
 def matar_kafka() -> None:
-    componente = infra._componentes()["kafka"]
-    pid = infra._pid_vivo(componente)
+    componente = comun.componentes()["kafka"]
+    pid = comun.pid_vivo(componente)
     if pid is None:
         raise RuntimeError("el broker embebido no está corriendo (¿KAFKA_BOOTSTRAP_SERVERS apunta a otro?)")
     os.kill(pid, signal.SIGKILL)
     limite = time.monotonic() + 30
-    while infra._pid_vivo(componente) is not None and time.monotonic() < limite:
+    while comun.pid_vivo(componente) is not None and time.monotonic() < limite:
         time.sleep(0.1)
 
 
 def parar_postgres_de_golpe() -> None:
     """`pg_ctl stop -m immediate` con los binarios de infra y, como root, con el usuario postgres."""
-    componente = infra._componentes()["postgres"]
-    como, _ = infra._como_postgres()
-    orden = [*como, str(infra._bin_postgres() / "pg_ctl"), "-D", str(componente.pid.parent), "-m", "immediate",
+    componente = comun.componentes()["postgres"]
+    como, _ = postgres.como_postgres()
+    orden = [*como, str(postgres.binarios() / "pg_ctl"), "-D", str(componente.pid.parent), "-m", "immediate",
              "-w", "-t", "60", "stop"]
     subprocess.run(orden, capture_output=True, text=True, check=True, cwd=componente.log.parent)
 
@@ -108,6 +110,7 @@ class Fallas:
             await asyncio.to_thread(revivir_infra, falla.tipo)
         except Exception as e:  # noqa: BLE001 - una falla que no se pudo provocar se anota, la prueba sigue
             falla.nota = f"no se pudo provocar o revertir: {type(e).__name__}: {e}"
+            falla.provocada = False
             log.exception("falla %s %s", falla.tipo, falla.objetivo)
         finally:
             self.kafka_caido.clear()

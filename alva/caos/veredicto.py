@@ -56,6 +56,7 @@ class Observado:
     quietudes: list[dict] = field(default_factory=list)  # {"fase", "quieto", "segundos", "atascos"}
     reconstrucciones: list[dict] = field(default_factory=list)  # {"servicio", "eventos", "segundos", "diferentes"}
     republicados: int | None = None  # mensajes nuevos en los tópicos tras reconstruir y arrancar otra vez
+    fallas: list[dict] = field(default_factory=list)  # {"tipo", "objetivo", "provocada", "recuperada", "nota"}
 
 
 @dataclass
@@ -194,6 +195,16 @@ def reconstruccion(o: Observado) -> list[Fila]:
     return filas
 
 
+def fallas(o: Observado) -> list[Fila]:
+    """Una falla que no se pudo provocar deja a la corrida sin probar lo que dice; una que no se recupera, atascada."""
+    sin_provocar = [f"{f['tipo']} {f['objetivo']}: {f['nota']}" for f in o.fallas if not f["provocada"]]
+    sin_recuperar = [f"{f['tipo']} {f['objetivo']}" for f in o.fallas if f["provocada"] and not f["recuperada"]]
+    return [Fila("prueba", "fallas provocadas", f"{len(o.fallas) - len(sin_provocar)} de {len(o.fallas)}",
+                 not sin_provocar, _ejemplos(sin_provocar)),
+            Fila("atasco", "fallas sin recuperarse", str(len(sin_recuperar)), not sin_recuperar,
+                 _ejemplos(sin_recuperar))]
+
+
 def juzgar(o: Observado) -> dict:
     filas = reportes(o) + hechos_duplicados(o) + personas(o)
     filas_distintivos, otorgados = distintivos(o)
@@ -203,7 +214,7 @@ def juzgar(o: Observado) -> dict:
     malas = [h["nombre"] for h in por_entrada if not h["ok"]]
     filas.append(Fila("hostil", "entradas hostiles sin exactamente un rechazo", f"{len(malas)} de {len(por_entrada)}",
                       not malas, _ejemplos(malas, 30)))
-    filas += reconstruccion(o)
+    filas += fallas(o) + reconstruccion(o)
     for q in o.quietudes:
         filas.append(Fila("atasco", f"quietud ({q['fase']})", f"{q['segundos']:g} s" if q["quieto"] else "atascado",
                           q["quieto"], _ejemplos(q.get("atascos", []), 8)))

@@ -200,3 +200,22 @@ def test_una_quietud_que_no_llega_nombra_lo_atascado():
                               "atascos": ["alva-capacitacion alva.ingreso.h[2]: 1 sin leer"]}])
     filas = [f for f in juzgar(o)["filas"] if not f.ok]
     assert [f.nombre for f in filas] == ["quietud (final)"] and "alva.ingreso.h[2]" in filas[0].detalle
+
+
+def test_una_falla_que_no_se_pudo_provocar_o_no_se_recupero_falla_la_corrida():
+    bien = {"tipo": "kafka", "objetivo": "broker", "provocada": True, "recuperada": True, "nota": ""}
+    assert fallan(observado(fallas=[bien])) == set()
+    sin_provocar = {**bien, "provocada": False, "recuperada": False, "nota": "AttributeError"}
+    assert fallan(observado(fallas=[bien, sin_provocar])) == {"fallas provocadas"}
+    atascada = {**bien, "tipo": "postgres", "objetivo": "postgres", "recuperada": False}
+    assert fallan(observado(fallas=[atascada])) == {"fallas sin recuperarse"}
+
+
+def test_una_reconstruccion_distinta_o_que_publica_otra_vez_falla_la_corrida():
+    igual = {"servicio": "convenios", "eventos": 10, "segundos": 1.0, "tablas": 3, "diferentes": {}}
+    assert fallan(observado(reconstrucciones=[igual], republicados=0)) == set()
+    distinta = {**igual, "servicio": "distintivos", "diferentes": {"distintivos": 30}}
+    assert fallan(observado(reconstrucciones=[igual, distinta], republicados=0)) == {
+        "distintivos reconstruido desde los tópicos"}
+    assert fallan(observado(reconstrucciones=[igual], republicados=2)) == {
+        "publicado otra vez al arrancar tras reconstruir"}
