@@ -34,11 +34,16 @@ def tipo_corto(tipo: str) -> str:
     return ".".join(partes[2:-1]) if tipo.startswith("mx.alva.") and len(partes) > 3 else tipo
 
 
-def linea(evento: CloudEvent, topico: str) -> str:
+def detalle(evento: CloudEvent) -> str:
+    """Lo esencial de sus datos, en pocas palabras."""
     corto = tipo_corto(evento.type)
     try:
-        detalle = ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
+        return ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
     except (KeyError, TypeError, ValueError):
-        detalle = "(datos incompletos)"
+        return "(datos incompletos)"
+
+
+def linea(evento: CloudEvent, topico: str) -> str:
+    corto, detalle_ = tipo_corto(evento.type), detalle(evento)
     hora = evento.time.astimezone().strftime("%H:%M:%S.%f")[:-3] if evento.time else "--:--:--.---"
-    return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle}"
+    return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle_}"

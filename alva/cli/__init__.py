@@ -2,7 +2,7 @@
 
 import typer
 
-from alva.cli import credenciales, dlq, emitir, estado, grupos, observar, outbox
+from alva.cli import consola, credenciales, dlq, emitir, estado, grupos, observar, outbox
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -23,6 +23,7 @@ app.add_typer(outbox.outbox, name="outbox")
 app.command()(grupos.grupos)
 app.command()(estado.estado)
 app.command()(estado.entregas)
+app.add_typer(consola.consola, name="consola")
 
 
 def main() -> None:

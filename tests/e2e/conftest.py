@@ -39,3 +39,12 @@ async def observador(infra, plataforma):
                                               *map(topico_ingreso, INSTITUCIONES)])
     yield o
     await o.cerrar()
+
+
+@pytest.fixture(scope="session")
+async def consola(infra, plataforma):
+    """La consola web, como la arranca `python -m alva.consola`, en un puerto libre."""
+    from tests.consola import ajustes_de, en_marcha
+
+    async with en_marcha(ajustes_de(infra, plataforma)) as c:
+        yield c
