@@ -25,6 +25,10 @@ ESENCIAL: dict[str, Callable[[dict], str]] = {
     "notificaciones.notificacion.enviada": lambda d: f"{d['canal']} a {d['destinatario']} · «{d['asunto']}»",
     "notificaciones.notificacion.fallida": lambda d: f"{d['canal']} a {d['destinatario']} · {d['motivo']}",
     "rechazos.entrada.rechazada": lambda d: f"{d['codigo']} · {d['topico']}@{d['offset']} · {d['motivo']}",
+    "respuestas.reporte.respondido": lambda d: (
+        f"{tipo_corto(d.get('entrada_tipo') or '?')} aceptado por {d['servicio']}" if d["aceptado"]
+        else f"{tipo_corto(d.get('entrada_tipo') or '?')} rechazado por {d['servicio']}: {d['codigo']}"),
+    "control.institucion.dada_de_alta": lambda d: f"{d['institucion']} · {d['topico']}",
 }
 
 

@@ -10,6 +10,7 @@
   var pausado = false;
 
   lista.querySelectorAll("li[data-id]").forEach(function (li) { vistos.add(li.dataset.id); });
+  lista.scrollTop = lista.scrollHeight;
 
   function clase(topico) {
     if (topico.indexOf("alva.ingreso.") === 0) return "t-ingreso";
@@ -24,7 +25,10 @@
     return s;
   }
 
+  function alFinal() { return lista.scrollHeight - lista.scrollTop - lista.clientHeight < 40; }
+
   function pintar(l) {
+    var seguir = alFinal();
     var li = document.createElement("li");
     li.className = "linea " + clase(l.topico);
     li.dataset.id = l.id;
@@ -38,6 +42,7 @@
     li.appendChild(a);
     lista.appendChild(li);
     while (lista.children.length > MAXIMO) lista.removeChild(lista.firstElementChild);
+    if (seguir) lista.scrollTop = lista.scrollHeight;  // quien subió a leer no pierde su lugar
   }
 
   function decir(texto) { estado.textContent = texto; }
