@@ -64,7 +64,8 @@ async def instituciones(request: Request):
     async with request.app.state.pool.acquire() as conn:
         filas = await consultas.instituciones(conn)
         proximos = await consultas.por_vencer(conn)
-    conocidas = {f["institucion"] for f in filas}
+    otorgantes = {vs[-1].otorgante for vs in request.app.state.programas.values() if vs}
+    conocidas = {f["institucion"] for f in filas} | otorgantes
     sin_convenio = sorted(t.removeprefix("alva.ingreso.") for t in request.app.state.difusor.topicos
                           if t.startswith("alva.ingreso.") and t.removeprefix("alva.ingreso.") not in conocidas)
     return pagina(request, "instituciones.html", filas=filas, proximos=proximos, sin_convenio=sin_convenio,

@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse, Response
 
 from alva.consola import consultas
 from alva.consola.pagina import pagina
+from alva.consola.programas import en_palabras
 from alva.consola.verificacion import TAMANO_MAXIMO, verificar_jwt
 from servicios.distintivos.credencial import CONTEXTO_OB3, CONTEXTO_VC
 
@@ -80,6 +81,15 @@ async def emisor(request: Request, otorgante: str):
         tipo = "application/ld+json" if "application/ld+json" in request.headers.get("accept", "") else "application/json"
         return JSONResponse(perfil, headers=cabeceras, media_type=tipo)
     return pagina(request, "emisor.html", emisor=datos, perfil=perfil, claves=claves, listas=listas, cabeceras=cabeceras)
+
+
+@router.get("/emisores/{otorgante}/programas/{programa}")
+async def programa(request: Request, otorgante: str, programa: str):
+    """El logro que nombra cada credencial (`achievement.id`): qué pide el programa, en palabras."""
+    versiones = request.app.state.programas.get(programa) or []
+    if not versiones or versiones[-1].otorgante != otorgante:
+        raise HTTPException(404, "Ese emisor no tiene un programa con ese nombre.")
+    return pagina(request, "programa.html", p=en_palabras(versiones[-1]), cabeceras={"Cache-Control": CACHE_PERFIL})
 
 
 @router.get("/emisores/{otorgante}/jwks.json")

@@ -72,6 +72,10 @@ async def test_un_extrano_verifica_con_las_claves_y_la_lista_que_nombra_la_crede
         with pytest.raises(JWException):
             verificar_con_jwcrypto(falsa, claves)
 
+        # Lo que nombra la credencial responde: su logro (qué pide el programa, en palabras).
+        logro = await http.get(consola.publica(credencial["credentialSubject"]["achievement"]["id"]))
+        assert logro.status_code == 200 and "Todos los objetivos del convenio cumplidos" in logro.text
+
         # Sin revocar: la lista de estado que la credencial nombra, firmada por el emisor, tiene su bit apagado.
         estado = credencial["credentialStatus"]
         indice, url_lista = int(estado["statusListIndex"]), consola.publica(estado["statusListCredential"])
