@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from alva.cli.comun import topicos_alva
 from alva.cli.observar import registro_a_evento, sin_dlq
 from alva.lineas import detalle, tipo_corto
 from alva.observador import particiones_de
@@ -95,10 +94,11 @@ class Difusor:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - Kafka caído: se reintenta, y /salud/listo lo dice
+                espera = 1.0 if self.escuchando else espera  # tras un rato bien, se vuelve a intentar pronto
                 self.escuchando, self.error = False, f"{type(e).__name__}: {e}"
                 log.warning("consola: sin lectura en vivo (%s); reintento en %.0f s", self.error, espera)
                 await asyncio.sleep(espera)
-                espera = min(espera * 2, 15.0)
+                espera = min(espera * 2, 5.0)
 
     async def _leer(self) -> None:
         lector = AIOKafkaConsumer(**self.opciones, enable_auto_commit=False, auto_offset_reset="earliest")
@@ -119,9 +119,13 @@ class Difusor:
             await lector.stop()
 
     async def _asignar(self, lector: AIOKafkaConsumer, antes: list[TopicPartition]) -> list[TopicPartition]:
-        """Todas las particiones de los tópicos alva.* (sin DLQ); las que ya leía siguen donde iban."""
-        self.topicos = sin_dlq(await topicos_alva(self.opciones))
-        ahora = await particiones_de(self.opciones, self.topicos)
+        """Todas las particiones de los tópicos alva.* (sin DLQ); las que ya leía siguen donde iban. La lista de
+        tópicos sale de la metadata del propio lector; sólo si cambió se piden sus particiones."""
+        topicos = sin_dlq(sorted(t for t in await lector.topics() if t.startswith("alva.")))
+        if antes and topicos == self.topicos:
+            return antes
+        ahora = await particiones_de(self.opciones, topicos)
+        self.topicos = sorted({tp.topic for tp in ahora})  # uno aún sin líder se vuelve a pedir en la siguiente vuelta
         if set(ahora) == set(antes):
             return antes
         posiciones = {tp: await lector.position(tp) for tp in antes if tp in ahora}
