@@ -1,5 +1,4 @@
-"""Las acciones de quien opera (aprobar o rechazar evidencia, revocar un distintivo): tras confirmar, el mismo reporte
-del otorgante que envía `alva`, desde su ingreso, y su desenlace leído de alva.respuestas.<otorgante>."""
+"""Las acciones de quien opera, tras confirmar: el mismo reporte del otorgante que envía `alva`, y su desenlace."""
 
 import uuid
 

@@ -1,5 +1,4 @@
-"""El Chromium de Debian con que las pruebas manejan la consola (Playwright con el ejecutable del sistema):
-`apt-get install chromium` sólo si falta /usr/bin/chromium. Playwright nunca descarga un navegador propio."""
+"""El Chromium de Debian para las pruebas de la consola en un navegador: se instala con apt-get sólo si falta."""
 
 import os
 import shutil

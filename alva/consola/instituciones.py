@@ -1,5 +1,4 @@
-"""Lo de una institución: sus convenios y avance, su capacitación, sus rechazos y sus distintivos con la credencial.
-Quien opera ve cualquiera (y actúa); una institución, sólo la suya: para ella las demás no existen."""
+"""Lo de una institución (convenios, avance, rechazos, distintivos): quien opera ve todas; ella, sólo la suya."""
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response

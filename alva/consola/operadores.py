@@ -1,5 +1,4 @@
-"""Las páginas de quien opera: los tópicos en vivo, la cadena de un evento, las instituciones, los rechazos, la DLQ y
-la salud de los servicios. Lo mismo que `alva observar`, `alva rechazos`, `alva dlq`, `alva grupos` y `alva outbox`."""
+"""Las páginas de quien opera: en vivo, cadenas, instituciones, rechazos, DLQ y servicios, como `alva`."""
 
 import asyncio
 import json

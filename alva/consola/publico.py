@@ -1,5 +1,4 @@
-"""Lo público, sin entrar: la página de cada distintivo, la verificación de una credencial y lo que publica el emisor
-(perfil, claves JWKS y listas de estado) en las URL que las credenciales nombran."""
+"""Lo público, sin entrar: cada distintivo, la verificación, y el perfil, claves y listas de estado del emisor."""
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response

@@ -1,5 +1,4 @@
-"""Verificar una credencial como lo haría un extraño: la clave por su `kid` en el JWKS publicado y la lista de estado
-vigente que la credencial nombra; la revisión es la misma de `python -m servicios.distintivos.verificar`."""
+"""Verificar una credencial como un extraño: la clave por su `kid` en el JWKS publicado y la lista vigente."""
 
 from dataclasses import dataclass, field
 

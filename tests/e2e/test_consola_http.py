@@ -1,5 +1,4 @@
-"""La consola por HTTP, como la usaría un cliente cualquiera: sesión y CSRF, freno a quien adivina claves, lo que
-cada rol alcanza, y las acciones de quien opera (revisar evidencia, reenviar la DLQ) con su desenlace."""
+"""La consola por HTTP: sesión y CSRF, freno a quien adivina, lo que alcanza cada rol y las acciones."""
 
 import re
 import time

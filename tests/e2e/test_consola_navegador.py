@@ -1,5 +1,4 @@
-"""La consola en un navegador de verdad (Chromium de Debian, sin cabeza, por Playwright) contra la plataforma real:
-quien opera ve pasar un reporte hasta su distintivo, una institución sólo se ve a sí misma, y cualquiera verifica."""
+"""La consola en Chromium (Playwright) contra la plataforma real: en vivo, cada institución sola, verificación."""
 
 from datetime import date, timedelta
 from pathlib import Path

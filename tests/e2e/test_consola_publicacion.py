@@ -1,5 +1,4 @@
-"""Lo que el emisor publica en la consola, verificado por un extraño con otra biblioteca JOSE (jwcrypto): perfil,
-claves (JWKS) y lista de estado, en las URL que nombra la propia credencial."""
+"""Lo que el emisor publica (perfil, JWKS, lista de estado), verificado con otra biblioteca JOSE (jwcrypto)."""
 
 import base64
 import gzip
