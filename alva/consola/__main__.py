@@ -7,26 +7,35 @@ import uvicorn
 
 from alva.consola.app import crear_app
 from alva.consola.config import AjustesConsola
+from alva.consola.usuarios import UsuarioInvalido
 from plataforma.kafka import SinCredenciales
 from plataforma.operacion import PuertoNoDisponible, abrir_socket
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     ajustes = AjustesConsola()
     try:
         sock = abrir_socket("consola", ajustes.host_consola, ajustes.puerto_consola)
     except PuertoNoDisponible as e:
-        print(str(e).replace("ALVA_PUERTO_OPERACION", "ALVA_PUERTO_CONSOLA")
-              .replace("ALVA_HOST_OPERACION", "ALVA_HOST_CONSOLA"), file=sys.stderr)
+        print(f"consola: no se pudo abrir {ajustes.host_consola}:{ajustes.puerto_consola} ({getattr(e.__cause__, 'strerror', None) or e}); ¿ya corre "
+              "otra? Elija otro con ALVA_PUERTO_CONSOLA (0: uno libre) o ALVA_HOST_CONSOLA.", file=sys.stderr)
         return 1
     try:
         app = crear_app(ajustes)
     except SinCredenciales as e:
         print(f"consola: sin credenciales de Kafka: {e}", file=sys.stderr)
         return 4
+    try:
+        cuentas = len(app.state.cuentas.todas())
+    except UsuarioInvalido as e:
+        origen = "ALVA_USUARIOS_CONSOLA" if ajustes.usuarios_consola else ajustes.archivo_usuarios
+        print(f"consola: las cuentas de {origen} no sirven: {e}", file=sys.stderr)
+        return 2
     host, puerto = sock.getsockname()[:2]
-    print(f"consola   http://{host}:{puerto}/  (cuentas: alva consola usuarios)", flush=True)
+    aviso = f"{cuentas} cuenta(s)" if cuentas else "sin cuentas: alva consola usuario agregar <usuario> --rol operador"
+    print(f"consola   http://{host}:{puerto}/  ({aviso})", flush=True)
     uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False, ws="none",
                                   timeout_graceful_shutdown=3)).run(sockets=[sock])
     return 0
