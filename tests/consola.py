@@ -20,16 +20,9 @@ CUENTAS = {"operadora": ("operador", None), "imss": ("institucion", "imss-guanaj
 
 @dataclass
 class Consola:
-    url: str
+    url: str  # también la base pública (ALVA_URL_PUBLICA) de los servicios de la prueba
     ajustes: AjustesConsola
     app: object
-
-    def publica(self, url: str) -> str:
-        """Una URL que nombra una credencial (con la base pública configurada, ALVA_URL_PUBLICA) servida por esta
-        consola, que en las pruebas escucha en un puerto libre."""
-        base = self.ajustes.url_publica.rstrip("/")
-        assert url.startswith(base + "/"), url
-        return self.url + url[len(base):]
 
 
 class _Uvicorn(uvicorn.Server):
@@ -39,19 +32,20 @@ class _Uvicorn(uvicorn.Server):
 
 
 def ajustes_de(infra, servicios: dict) -> AjustesConsola:
+    """Como los de `python -m alva.consola`, con la base pública que usa el servicio de distintivos."""
     hasher = PasswordHasher()
     usuarios = {n: {"rol": rol, "hash": hasher.hash(CLAVE), **({"institucion": i} if i else {})}
                 for n, (rol, i) in CUENTAS.items()}
     salud = {n: f"http://127.0.0.1:{s.puerto_operacion_real}/salud/listo" for n, s in servicios.items()}
     return AjustesConsola(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn, puerto_consola=0,
                           usuarios_consola=json.dumps(usuarios), secreto_consola="secreto de las pruebas " * 2,
-                          salud_servicios=salud)
+                          salud_servicios=salud, url_publica=servicios["distintivos"].motor.url_publica)
 
 
 @contextlib.asynccontextmanager
-async def en_marcha(ajustes: AjustesConsola):
+async def en_marcha(ajustes: AjustesConsola, sock: socket.socket | None = None):
     app = crear_app(ajustes)
-    sock = socket.create_server(("127.0.0.1", 0))
+    sock = sock or socket.create_server(("127.0.0.1", 0))
     servidor = _Uvicorn(uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning", ws="none",
                                        timeout_graceful_shutdown=1))
     tarea = asyncio.create_task(servidor.serve(sockets=[sock]))

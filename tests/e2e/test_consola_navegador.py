@@ -122,8 +122,12 @@ async def test_las_paginas_de_quien_opera(consola, abrir):
         assert respuesta.status == 200, ruta
         await expect(pagina.get_by_role("heading", level=1)).to_have_text(titulo)
         await captura(pagina, nombre)
-    # Los cuatro servicios de la prueba responden su disponibilidad.
-    await pagina.goto(consola.url + "/operacion/servicios")
+    # Los cuatro servicios de la prueba responden su disponibilidad (en una máquina cargada, quizá a la segunda).
+    for _ in range(10):
+        await pagina.goto(consola.url + "/operacion/servicios")
+        if await pagina.locator(".salud li.bien").count() == 4:
+            break
+        await pagina.wait_for_timeout(1000)
     await expect(pagina.locator(".salud li.bien")).to_have_count(4)
 
 
@@ -180,7 +184,7 @@ async def test_la_pagina_publica_dice_valida_y_tras_revocar_revocada(consola, ab
 
     # Cualquiera, sin cuenta, abre la URL que es el `id` de la credencial.
     extrano = await abrir(consola)
-    await extrano.goto(consola.publica(otorgado.data["credencial"]["id"]))
+    await extrano.goto(otorgado.data["credencial"]["id"])
     await expect(extrano.locator("#veredicto")).to_have_text("Credencial válida")
     await expect(extrano.locator(".resumen")).to_contain_text(
         "Procuraduría de los Derechos Humanos del Estado de Guanajuato otorgó el Distintivo ALVA a Delegación "
@@ -206,7 +210,7 @@ async def test_la_pagina_publica_dice_valida_y_tras_revocar_revocada(consola, ab
     await captura(operadora, "resultado")
 
     # La misma página pública, ahora: revocada, con su motivo; y el archivo subido, también.
-    await extrano.goto(consola.publica(otorgado.data["credencial"]["id"]))
+    await extrano.goto(otorgado.data["credencial"]["id"])
     await expect(extrano.locator("#veredicto")).to_have_text("Credencial revocada")
     await expect(extrano.locator("main")).to_contain_text("Se acreditó un incumplimiento grave del convenio")
     await captura(extrano, "distintivo-revocado")

@@ -51,13 +51,14 @@ async def test_un_extrano_verifica_con_las_claves_y_la_lista_que_nombra_la_crede
     otorgado = await otorgar(productor, observador)
     token = otorgado.data["credencial_jwt"]
     sin_verificar = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert sin_verificar["issuer"]["id"] == f"{consola.url}/emisores/{OTORGANTE}"  # lo que publica la consola
     async with httpx.AsyncClient(timeout=10) as http:
         # El perfil del emisor (su id es el `issuer` de la credencial), en JSON-LD; de ahí, su JWKS.
-        perfil = await http.get(consola.publica(sin_verificar["issuer"]["id"]),
+        perfil = await http.get(sin_verificar["issuer"]["id"],
                                 headers={"Accept": "application/ld+json"})
         assert perfil.status_code == 200 and perfil.headers["content-type"].startswith("application/ld+json")
         assert perfil.json()["type"] == ["Profile"] and perfil.json()["id"] == sin_verificar["issuer"]["id"]
-        respuesta = await http.get(consola.publica(perfil.json()["jwks_uri"]))
+        respuesta = await http.get(perfil.json()["jwks_uri"])
         assert respuesta.headers["content-type"].startswith("application/jwk-set+json")
         assert "max-age" in respuesta.headers["cache-control"]
         claves = jwk.JWKSet.from_json(respuesta.text)
@@ -72,12 +73,12 @@ async def test_un_extrano_verifica_con_las_claves_y_la_lista_que_nombra_la_crede
             verificar_con_jwcrypto(falsa, claves)
 
         # Lo que nombra la credencial responde: su logro (qué pide el programa, en palabras).
-        logro = await http.get(consola.publica(credencial["credentialSubject"]["achievement"]["id"]))
+        logro = await http.get(credencial["credentialSubject"]["achievement"]["id"])
         assert logro.status_code == 200 and "Todos los objetivos del convenio cumplidos" in logro.text
 
         # Sin revocar: la lista de estado que la credencial nombra, firmada por el emisor, tiene su bit apagado.
         estado = credencial["credentialStatus"]
-        indice, url_lista = int(estado["statusListIndex"]), consola.publica(estado["statusListCredential"])
+        indice, url_lista = int(estado["statusListIndex"]), estado["statusListCredential"]
         respuesta = await http.get(url_lista)
         assert respuesta.headers["content-type"].startswith("application/vc+jwt")
         assert not bit(verificar_con_jwcrypto(respuesta.text, claves), indice)
@@ -92,7 +93,7 @@ async def test_un_extrano_verifica_con_las_claves_y_la_lista_que_nombra_la_crede
         assert lista["id"] == estado["statusListCredential"] and bit(lista, indice)
 
         # Y su página pública lo dice en palabras.
-        pagina = await http.get(consola.publica(credencial["id"]))
+        pagina = await http.get(credencial["id"])
         assert pagina.status_code == 200 and "Credencial revocada" in pagina.text
 
 
