@@ -11,6 +11,7 @@ $(VENV)/.instalado: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	$(PY) -m infra.kcat
+	$(PY) -m alva.consola.chromium
 	touch $@
 
 demo: $(VENV)/.instalado

@@ -25,6 +25,10 @@ ESENCIAL: dict[str, Callable[[dict], str]] = {
     "notificaciones.notificacion.enviada": lambda d: f"{d['canal']} a {d['destinatario']} · «{d['asunto']}»",
     "notificaciones.notificacion.fallida": lambda d: f"{d['canal']} a {d['destinatario']} · {d['motivo']}",
     "rechazos.entrada.rechazada": lambda d: f"{d['codigo']} · {d['topico']}@{d['offset']} · {d['motivo']}",
+    "respuestas.reporte.respondido": lambda d: (
+        f"{tipo_corto(d.get('entrada_tipo') or '?')} aceptado por {d['servicio']}" if d["aceptado"]
+        else f"{tipo_corto(d.get('entrada_tipo') or '?')} rechazado por {d['servicio']}: {d['codigo']}"),
+    "control.institucion.dada_de_alta": lambda d: f"{d['institucion']} · {d['topico']}",
 }
 
 
@@ -34,11 +38,16 @@ def tipo_corto(tipo: str) -> str:
     return ".".join(partes[2:-1]) if tipo.startswith("mx.alva.") and len(partes) > 3 else tipo
 
 
-def linea(evento: CloudEvent, topico: str) -> str:
+def detalle(evento: CloudEvent) -> str:
+    """Lo esencial de sus datos, en pocas palabras."""
     corto = tipo_corto(evento.type)
     try:
-        detalle = ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
+        return ESENCIAL[corto](evento.data) if corto in ESENCIAL else ""
     except (KeyError, TypeError, ValueError):
-        detalle = "(datos incompletos)"
+        return "(datos incompletos)"
+
+
+def linea(evento: CloudEvent, topico: str) -> str:
+    corto, detalle_ = tipo_corto(evento.type), detalle(evento)
     hora = evento.time.astimezone().strftime("%H:%M:%S.%f")[:-3] if evento.time else "--:--:--.---"
-    return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle}"
+    return f"{hora}  {topico:<28} {corto:<34} {evento.institucion:<16} {detalle_}"

@@ -2,7 +2,7 @@
 
 import typer
 
-from alva.cli import claves, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir, verificar
+from alva.cli import claves, consola, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir, verificar
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -26,6 +26,7 @@ app.command()(estado.estado)
 app.command()(estado.entregas)
 app.command()(reconstruir.reconstruir)
 app.command()(verificar.verificar)
+app.add_typer(consola.consola, name="consola")
 
 
 def main() -> None:

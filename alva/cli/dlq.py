@@ -1,6 +1,7 @@
 """La cola de mensajes muertos: lo ilegible y lo que un servicio no pudo procesar, y su reenvío único."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -25,8 +26,8 @@ def _cabecera(registro, nombre: str) -> str | None:
     return None
 
 
-async def _dlqs(topico: str | None) -> list[str]:
-    todos = [t for t in await topicos_alva(kafka()) if t.endswith(SUFIJO_DLQ)]
+async def _dlqs(opciones: dict, topico: str | None) -> list[str]:
+    todos = [t for t in await topicos_alva(opciones) if t.endswith(SUFIJO_DLQ)]
     if topico:
         topico = topico if topico.endswith(SUFIJO_DLQ) else topico + SUFIJO_DLQ
         return [topico] if topico in todos else []
@@ -38,7 +39,7 @@ def dlq_listar(ctx: typer.Context, topico: Topico = None, como_json: Json = Fals
     """Lista lo que hay en las DLQ y si ya se reenvió."""
     if ctx.invoked_subcommand is not None:
         return
-    filas = correr(_listar(topico))
+    filas = correr(listar(kafka(), topico))
     if como_json:
         json_a_pantalla(filas)
         return
@@ -50,9 +51,9 @@ def dlq_listar(ctx: typer.Context, topico: Topico = None, como_json: Json = Fals
     consola.print(tabla if filas else "[green]Las DLQ están vacías.[/]")
 
 
-async def _listar(topico: str | None) -> list[dict]:
-    opciones = kafka()
-    nombres = await _dlqs(topico)
+async def listar(opciones: dict, topico: str | None = None) -> list[dict]:
+    """Cada mensaje de las DLQ (o de la de `topico`), con sus cabeceras de error y si ya se reenvió."""
+    nombres = await _dlqs(opciones, topico)
     if not nombres:
         return []
     cliente = await admin(opciones)
@@ -85,7 +86,11 @@ def dlq_reenviar(topico: Topico = None, como_json: Json = False) -> None:
     """Devuelve al servicio que los apartó, una sola vez, los mensajes aún no reenviados (tras corregir la causa).
 
     Van por alva.reenvios: cada servicio cree sólo los bytes exactos que él mismo mandó a su DLQ."""
-    reenviados = correr(_reenviar(topico))
+    with Progress(console=errores, transient=True) as barra:
+        tarea = barra.add_task("reenviando", total=None, visible=False)
+        reenviados = correr(reenviar(
+            kafka(), topico, al_saltar=lambda aviso: errores.print(f"[yellow]–[/] {escape(aviso)}"),
+            al_avanzar=lambda hechos, total: barra.update(tarea, completed=hechos, total=total, visible=total >= 100)))
     if como_json:
         json_a_pantalla(reenviados)
     elif reenviados:
@@ -95,29 +100,28 @@ def dlq_reenviar(topico: Topico = None, como_json: Json = False) -> None:
         consola.print("Nada que reenviar.")
 
 
-async def _reenviar(topico: str | None) -> dict[str, int]:
+async def reenviar(opciones: dict, topico: str | None = None, *, al_saltar: Callable[[str], None] = lambda _: None,
+                   al_avanzar: Callable[[int, int], None] = lambda hechos, total: None) -> dict[str, int]:
     """Lee desde donde quedó el grupo `alva-dlq-reenvio`, publica y sólo entonces mueve su offset."""
-    opciones = kafka()
-    nombres = await _dlqs(topico)
+    nombres = await _dlqs(opciones, topico)
     if not nombres:
         return {}
     lector, finales = await lector_en(opciones, nombres, None, grupo=GRUPO_REENVIO)
     p = await productor(opciones)
     cuenta: dict[str, int] = defaultdict(int)
     try:
-        total = await por_leer(lector, finales)
-        with Progress(console=errores, transient=True, disable=total < 100) as barra:
-            tarea = barra.add_task("reenviando", total=total)
-            async for tp, registros in leer_hasta(lector, finales):
-                for r in registros:
-                    if _cabecera(r, "alva-truncado") == "true":
-                        errores.print(f"[yellow]–[/] {r.topic}@{r.offset} quedó truncado en la DLQ: no se reenvía")
-                        continue
-                    cabeceras = [*(r.headers or ()), ("alva-reenviado-de", f"{r.topic}:{r.partition}@{r.offset}".encode())]
-                    await p.send_and_wait(TOPICO_REENVIOS, r.value, key=r.key, headers=cabeceras)
-                    cuenta[r.topic] += 1
-                    barra.advance(tarea)
-                await lector.commit({tp: registros[-1].offset + 1})
+        total, hechos = await por_leer(lector, finales), 0
+        async for tp, registros in leer_hasta(lector, finales):
+            for r in registros:
+                hechos += 1
+                if _cabecera(r, "alva-truncado") == "true":
+                    al_saltar(f"{r.topic}@{r.offset} quedó truncado en la DLQ: no se reenvía")
+                    continue
+                cabeceras = [*(r.headers or ()), ("alva-reenviado-de", f"{r.topic}:{r.partition}@{r.offset}".encode())]
+                await p.send_and_wait(TOPICO_REENVIOS, r.value, key=r.key, headers=cabeceras)
+                cuenta[r.topic] += 1
+                al_avanzar(hechos, total)
+            await lector.commit({tp: registros[-1].offset + 1})
     finally:
         await p.stop()
         await lector.stop()

@@ -36,6 +36,10 @@ class ReporteInvalido(ValueError):
         self.motivo, self.campo = motivo, campo
 
 
+class IngresoInexistente(ReporteInvalido):
+    """El tópico de ingreso no existe o quien envía no puede escribir en él: no se envió nada."""
+
+
 @dataclass
 class Desenlace:
     aceptado: bool
@@ -139,14 +143,15 @@ def principal_de(eventos: list[CloudEvent]) -> str:
 
 
 async def emitir_y_esperar(eventos: list[CloudEvent], esperar: bool, plazo_s: float, *, progreso: bool = False,
-                           principal: str | None = None) -> dict[str, Desenlace | None]:
-    """Envía como la institución y, con `esperar`, lee su desenlace en su propio tópico de respuestas."""
-    opciones = kafka(principal or principal_de(eventos))
+                           principal: str | None = None, opciones: dict | None = None) -> dict[str, Desenlace | None]:
+    """Envía como la institución (o como `principal`, o con las `opciones` de aiokafka dadas) y, con `esperar`,
+    lee su desenlace en su propio tópico de respuestas. IngresoInexistente si no hay a dónde enviar."""
+    opciones = opciones or kafka(principal or principal_de(eventos))
     visibles = set(await topicos_alva(opciones))
     if faltan := sorted({topico_ingreso(e.institucion) for e in eventos} - visibles):
-        salir(Salida.INVALIDO, f"[red]✘ No existe {', '.join(faltan)}[/] (o este usuario no puede escribir en él): la "
-                               "institución no está dada de alta; el otorgante la da de alta con `alva alta "
-                               "<institucion>`. No se envió nada.")
+        raise IngresoInexistente(f"No existe {', '.join(faltan)} (o este usuario no puede escribir en él): la "
+                                 "institución no está dada de alta; el otorgante la da de alta con `alva alta "
+                                 "<institucion>`. No se envió nada.")
     respuestas = sorted({topico_respuestas(e.institucion) for e in eventos})
     observador = await Observador.abrir(opciones, respuestas) if esperar else None
     try:
@@ -219,7 +224,10 @@ def emitir(
 
 def enviar(eventos: list[CloudEvent], esperar: bool, plazo: float, como_json: bool, principal: str | None = None) -> None:
     en_json(como_json)
-    resultados = correr(emitir_y_esperar(eventos, esperar, plazo, progreso=len(eventos) > 20, principal=principal))
+    try:
+        resultados = correr(emitir_y_esperar(eventos, esperar, plazo, progreso=len(eventos) > 20, principal=principal))
+    except IngresoInexistente as e:
+        salir(Salida.INVALIDO, f"[red]✘ {escape(e.motivo)}[/]")
     codigo = Salida.BIEN
     for e in eventos:
         d = resultados[e.id]

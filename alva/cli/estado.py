@@ -26,34 +26,49 @@ async def _tabla_existe(conn, nombre: str) -> bool:
     return await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", nombre)
 
 
+async def convenios_de(conn, institucion: str) -> list[dict]:
+    """Sus convenios, el avance de cada objetivo y lo que el evaluador dice que aún falta (None: no ha evaluado)."""
+    if not await _tabla_existe(conn, "convenios.convenios"):
+        return []
+    con_evaluaciones = await _tabla_existe(conn, "distintivos.evaluaciones")
+    convenios = []
+    for c in await conn.fetch(
+            "SELECT convenio_id, programa, estado, vigencia_inicio, vigencia_fin, version FROM "
+            "convenios.convenios WHERE institucion = $1 ORDER BY registrado_en DESC", institucion):
+        objetivos = await conn.fetch(
+            "SELECT objetivo_id, descripcion, indicador, meta, valor, cumplido FROM convenios.objetivos "
+            "WHERE convenio_id = $1 ORDER BY objetivo_id", c["convenio_id"])
+        evaluacion = None
+        if con_evaluaciones:
+            evaluacion = await conn.fetchrow("SELECT cumplidos, faltantes FROM distintivos.evaluaciones "
+                                             "WHERE convenio_id = $1", c["convenio_id"])
+        convenios.append({**dict(c), "objetivos": [dict(o) for o in objetivos],
+                          "faltantes": _json(evaluacion["faltantes"]) if evaluacion else None})
+    return convenios
+
+
+async def distintivos_de(conn, institucion: str) -> list[dict]:
+    if not await _tabla_existe(conn, "distintivos.distintivos"):
+        return []
+    return [dict(d) for d in await conn.fetch(
+        "SELECT distintivo_id, programa, convenio_id, estado, fecha, vigencia_inicio, vigencia_fin, motivo "
+        "FROM distintivos.distintivos WHERE institucion = $1 ORDER BY fecha DESC", institucion)]
+
+
+async def fallidas_de(conn, institucion: str) -> list[dict]:
+    if not await _tabla_existe(conn, "notificaciones.entregas"):
+        return []
+    return [dict(f) for f in await conn.fetch(
+        "SELECT aviso, canal, destinatario, intentos, ultimo_error, creada_en FROM notificaciones.entregas "
+        "WHERE institucion = $1 AND estado = 'fallida' ORDER BY creada_en DESC LIMIT 20", institucion)]
+
+
 async def _estado(institucion: str, dias_rechazos: int) -> dict:
     conn = await _conectar()
     try:
-        convenios = []
-        con_evaluaciones = await _tabla_existe(conn, "distintivos.evaluaciones")
-        if await _tabla_existe(conn, "convenios.convenios"):
-            for c in await conn.fetch(
-                    "SELECT convenio_id, programa, estado, vigencia_inicio, vigencia_fin, version FROM "
-                    "convenios.convenios WHERE institucion = $1 ORDER BY registrado_en DESC", institucion):
-                objetivos = await conn.fetch(
-                    "SELECT objetivo_id, descripcion, indicador, meta, valor, cumplido FROM convenios.objetivos "
-                    "WHERE convenio_id = $1 ORDER BY objetivo_id", c["convenio_id"])
-                evaluacion = None
-                if con_evaluaciones:
-                    evaluacion = await conn.fetchrow("SELECT cumplidos, faltantes FROM distintivos.evaluaciones "
-                                                     "WHERE convenio_id = $1", c["convenio_id"])
-                convenios.append({**dict(c), "objetivos": [dict(o) for o in objetivos],
-                                  "faltantes": _json(evaluacion["faltantes"]) if evaluacion else None})
-        distintivos = []
-        if await _tabla_existe(conn, "distintivos.distintivos"):
-            distintivos = [dict(d) for d in await conn.fetch(
-                "SELECT distintivo_id, programa, convenio_id, estado, fecha, vigencia_inicio, vigencia_fin, motivo "
-                "FROM distintivos.distintivos WHERE institucion = $1 ORDER BY fecha DESC", institucion)]
-        fallidas = []
-        if await _tabla_existe(conn, "notificaciones.entregas"):
-            fallidas = [dict(f) for f in await conn.fetch(
-                "SELECT aviso, canal, destinatario, intentos, ultimo_error, creada_en FROM notificaciones.entregas "
-                "WHERE institucion = $1 AND estado = 'fallida' ORDER BY creada_en DESC LIMIT 20", institucion)]
+        convenios = await convenios_de(conn, institucion)
+        distintivos = await distintivos_de(conn, institucion)
+        fallidas = await fallidas_de(conn, institucion)
     finally:
         await conn.close()
     eventos = await _leer_todo([TOPICO_RECHAZOS], instante(f"{dias_rechazos}d"), "leyendo rechazos")

@@ -25,7 +25,7 @@ def grupos(
     """El retraso (lag) de cada servicio: cuántos eventos le faltan por procesar, por tópico."""
     if al_dia and not correr(_esperar_al_dia(plazo)):
         salir(Salida.SIN_RESPUESTA, f"[yellow]Los servicios no se pusieron al día en {plazo:g} s.[/]")
-    filas = correr(_grupos())
+    filas = correr(retrasos(kafka()))
     if como_json:
         json_a_pantalla(filas)
     else:
@@ -47,7 +47,7 @@ async def _esperar_al_dia(plazo_s: float) -> bool:
     with Progress(console=errores, transient=True) as barra:
         tarea = total = None
         while True:
-            debe = sum(f["retraso"] for f in await _grupos() if f["grupo"] in GRUPOS_DE_SERVICIOS)
+            debe = sum(f["retraso"] for f in await retrasos(kafka()) if f["grupo"] in GRUPOS_DE_SERVICIOS)
             if tarea is None:
                 total = max(debe, 1)
                 tarea = barra.add_task("poniéndose al día", total=total)
@@ -59,8 +59,8 @@ async def _esperar_al_dia(plazo_s: float) -> bool:
             await asyncio.sleep(0.5)
 
 
-async def _grupos() -> list[dict]:
-    opciones = kafka()
+async def retrasos(opciones: dict) -> list[dict]:
+    """Cada grupo `alva-*`: estado, instancias y cuántos eventos le faltan, en total y por tópico."""
     cliente = await admin(opciones)
     try:
         nombres = sorted(g[0] for g in await cliente.list_consumer_groups() if g[0].startswith("alva-"))

@@ -1,7 +1,8 @@
 """Para quien opera: seguir los tópicos, ver una cadena entera y los rechazos."""
 
 import time
-from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from rich.tree import Tree
 
 from alva.cli.comun import (Salida, consola, correr, errores, instante, json_a_pantalla, kafka, leer_hasta, lector_en,
                             por_leer, salir, topicos_alva)
+from alva.cadena import Nodo, Resumen, armar
 from alva.lineas import linea, tipo_corto
 from esquemas import CloudEvent
 from plataforma.nube import marca_de
@@ -28,7 +30,7 @@ def color(topico: str) -> str:
     return COLORES.get(topico, "yellow" if topico.startswith("alva.ingreso.") else "white")
 
 
-def _registro_a_evento(registro) -> CloudEvent | None:
+def registro_a_evento(registro) -> CloudEvent | None:
     """El CloudEvent del registro (sin `time`, con la hora del broker), o None si no es uno."""
     try:
         evento = CloudEvent.model_validate_json(registro.value or b"")
@@ -79,6 +81,10 @@ def observar(
         pass
 
 
+def sin_dlq(topicos: list[str]) -> list[str]:
+    return [t for t in topicos if not t.endswith(SUFIJO_DLQ)]
+
+
 async def _topicos(topicos: list[str] | None) -> list[str]:
     todos = await topicos_alva(kafka())
     if topicos:
@@ -86,7 +92,7 @@ async def _topicos(topicos: list[str] | None) -> list[str]:
         if faltan:
             salir(Salida.INVALIDO, f"[red]✘ No existen:[/] {', '.join(faltan)}. Hay: {', '.join(todos)}")
         return topicos
-    return [t for t in todos if not t.endswith(SUFIJO_DLQ)]
+    return sin_dlq(todos)
 
 
 async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion, plazo, maximo, como_json) -> None:
@@ -101,7 +107,7 @@ async def _seguir(topicos, desde_inicio, inicio, institucion, tipo, correlacion,
             lotes = await lector.getmany(timeout_ms=espera)
             registros = sorted((r for rs in lotes.values() for r in rs), key=lambda r: r.timestamp)
             for r in registros:
-                e = _registro_a_evento(r)
+                e = registro_a_evento(r)
                 if e is None:
                     if institucion is None and tipo is None and correlacion is None and not como_json:
                         consola.print(Text(f"(ilegible) {r.topic}@{r.partition}:{r.offset} {r.value[:60]!r}",
@@ -124,73 +130,60 @@ async def _historia(topicos, inicio, institucion, tipo, correlacion, maximo, com
         json_a_pantalla(_como_json(t, p, o, e)) if como_json else _imprimir(t, e)
 
 
-async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple[str, int, int, CloudEvent]]:
-    """Todo lo que hay hoy en los tópicos (desde `inicio`), con una barra de avance."""
-    lector, finales = await lector_en(kafka(), topicos, inicio)
-    eventos = []
+async def leer_eventos(opciones: dict, topicos: list[str], inicio: datetime | None,
+                      al_avanzar: Callable[[int, int], None] | None = None) -> list[tuple[str, int, int, CloudEvent]]:
+    """Todo lo que hay hoy en los tópicos (desde `inicio`); `al_avanzar(leídos, total)` tras cada lote."""
+    lector, finales = await lector_en(opciones, topicos, inicio)
+    eventos, leidos = [], 0
     try:
         total = await por_leer(lector, finales)
-        with Progress(console=errores, transient=True, disable=total < 5000) as barra:
-            tarea = barra.add_task(descripcion, total=total)
-            async for _, registros in leer_hasta(lector, finales):
-                for r in registros:
-                    if (e := _registro_a_evento(r)) is not None:
-                        eventos.append((r.topic, r.partition, r.offset, e))
-                barra.advance(tarea, len(registros))
+        async for _, registros in leer_hasta(lector, finales):
+            for r in registros:
+                if (e := registro_a_evento(r)) is not None:
+                    eventos.append((r.topic, r.partition, r.offset, e))
+            leidos += len(registros)
+            if al_avanzar is not None:
+                al_avanzar(leidos, total)
     finally:
         await lector.stop()
     return eventos
 
 
+async def _leer_todo(topicos: list[str], inicio, descripcion: str) -> list[tuple[str, int, int, CloudEvent]]:
+    """Lo mismo, con una barra de avance cuando es mucho."""
+    with Progress(console=errores, transient=True) as barra:
+        tarea = barra.add_task(descripcion, total=None, visible=False)
+
+        def avanzar(leidos: int, total: int) -> None:
+            barra.update(tarea, completed=leidos, total=total, visible=total >= 5000)
+
+        return await leer_eventos(kafka(), topicos, inicio, avanzar)
+
+
 async def _cadena(topicos, evento_id: str, inicio, como_json: bool) -> None:
-    eventos = await _leer_todo(await _topicos(topicos), inicio, "leyendo la historia")
-    por_id = {str(e.id): (t, p, o, e) for t, p, o, e in eventos}
-    if evento_id not in por_id:
+    cadena = armar(await _leer_todo(await _topicos(topicos), inicio, "leyendo la historia"), evento_id)
+    if cadena is None:
         salir(Salida.RECHAZADO, f"[red]✘ No hay un evento {evento_id}[/] en esos tópicos.")
-    hijos: dict[str, list[str]] = defaultdict(list)
-    for t, p, o, e in sorted(eventos, key=lambda x: x[3].time):
-        if e.causationid:
-            hijos[e.causationid].append(str(e.id))
-    linaje = [evento_id]  # de la raíz al evento pedido
-    while (causa := por_id[linaje[0]][3].causationid) in por_id and causa not in linaje:
-        linaje.insert(0, causa)
-    en_cadena = [linaje[0], *_descendientes(linaje[0], hijos)]
     if como_json:
-        for i in en_cadena:
-            json_a_pantalla(_como_json(*por_id[i]))
+        for visto in cadena.vistos:
+            json_a_pantalla(_como_json(*visto))
         return
-    raiz = Tree(_rotulo(linaje[0], por_id, linaje, evento_id))
-    _colgar(raiz, linaje[0], hijos, por_id, linaje, evento_id)
+    raiz = Tree(_rotulo(cadena.raiz))
+    _colgar(raiz, cadena.raiz)
     consola.print(raiz)
 
 
-def _descendientes(i: str, hijos) -> list[str]:
-    salida = []
-    for h in hijos.get(i, []):
-        salida += [h, *_descendientes(h, hijos)]
-    return salida
+def _rotulo(nodo: Nodo) -> Text:
+    texto = Text(linea(nodo.evento, nodo.topico), style=color(nodo.topico) + (" bold" if nodo.en_linaje else ""))
+    return Text("▶ ", style="bold").append_text(texto) if nodo.elegido else texto
 
 
-def _rotulo(i: str, por_id, linaje: list[str], evento_id: str) -> Text:
-    t, _, _, e = por_id[i]
-    texto = Text(linea(e, t), style=color(t) + (" bold" if i in linaje else ""))
-    return Text("▶ ", style="bold").append_text(texto) if i == evento_id else texto
-
-
-MUCHOS = 3  # más hijos de un mismo tipo que esto (p. ej. constancias) se resumen en una línea
-
-
-def _colgar(nodo: Tree, i: str, hijos, por_id, linaje: list[str], evento_id: str) -> None:
-    por_tipo: dict[str, list[str]] = defaultdict(list)
-    for h in hijos.get(i, []):
-        por_tipo[por_id[h][3].type].append(h)
-    for tipo_, ids in por_tipo.items():
-        # Los primeros, y siempre el que lleva al evento pedido.
-        mostrar = ids if len(ids) <= MUCHOS else list(dict.fromkeys(ids[:MUCHOS - 1] + [h for h in ids if h in linaje]))
-        for h in mostrar:
-            _colgar(nodo.add(_rotulo(h, por_id, linaje, evento_id)), h, hijos, por_id, linaje, evento_id)
-        if resto := len(ids) - len(mostrar):
-            nodo.add(Text(f"… y {resto} más {tipo_corto(tipo_)}", style="dim"))
+def _colgar(rama: Tree, nodo: Nodo) -> None:
+    for hijo in nodo.hijos:
+        if isinstance(hijo, Resumen):
+            rama.add(Text(f"… y {hijo.cuantos} más {tipo_corto(hijo.tipo)}", style="dim"))
+        else:
+            _colgar(rama.add(_rotulo(hijo)), hijo)
 
 
 def rechazos(

@@ -14,17 +14,22 @@ outbox = typer.Typer(help="Lo que Kafka no aceptó y cada servicio apartó, sin 
                      invoke_without_command=True)
 
 
+async def apartados(conn, servicio: str | None = None) -> list[dict]:
+    """Las filas apartadas de cada servicio (o de `servicio`), con su error."""
+    filas = []
+    for s in [servicio] if servicio else SERVICIOS:
+        if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{s}.outbox_apartados"):
+            filas += [{"servicio": s, **dict(f)} for f in await conn.fetch(
+                f"""SELECT id, topico, octet_length(valor) AS bytes, error, creado_en, apartado_en
+                    FROM {s}.outbox_apartados ORDER BY id""")]
+    return filas
+
+
 async def _apartados(servicio: str | None) -> list[dict]:
     conn = await asyncpg.connect(ajustes().postgres_dsn, timeout=10,
                                  server_settings={"default_transaction_read_only": "on"})
     try:
-        filas = []
-        for s in [servicio] if servicio else SERVICIOS:
-            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{s}.outbox_apartados"):
-                filas += [{"servicio": s, **dict(f)} for f in await conn.fetch(
-                    f"""SELECT id, topico, octet_length(valor) AS bytes, error, creado_en, apartado_en
-                        FROM {s}.outbox_apartados ORDER BY id""")]
-        return filas
+        return await apartados(conn, servicio)
     finally:
         await conn.close()
 

@@ -1,5 +1,6 @@
 """Los cuatro servicios en marcha, una sola vez por sesión de pruebas, contra Kafka y PostgreSQL reales."""
 
+import socket
 from contextlib import AsyncExitStack
 
 import pytest
@@ -16,10 +17,20 @@ INSTITUCIONES = (escenario.OTORGANTE, escenario.IMSS, "penjamo")
 
 
 @pytest.fixture(scope="session")
-async def plataforma(infra, buzon):
+def enchufe_consola():
+    """El puerto de la consola web, abierto antes que los servicios: las credenciales nombran su dirección."""
+    enchufe = socket.create_server(("127.0.0.1", 0))
+    yield enchufe
+    enchufe.close()
+
+
+@pytest.fixture(scope="session")
+async def plataforma(infra, buzon, enchufe_consola):
     await dar_de_alta(infra.admin, *INSTITUCIONES)
+    url_publica = f"http://127.0.0.1:{enchufe_consola.getsockname()[1]}"
     async with AsyncExitStack() as pila:
-        servicios = {n: await arrancar(pila, n, infra, smtp_puerto=buzon.puerto) for n in FABRICAS}
+        servicios = {n: await arrancar(pila, n, infra, smtp_puerto=buzon.puerto, url_publica=url_publica)
+                     for n in FABRICAS}
         yield servicios
 
 
@@ -39,3 +50,12 @@ async def observador(infra, plataforma):
                                               *map(topico_ingreso, INSTITUCIONES)])
     yield o
     await o.cerrar()
+
+
+@pytest.fixture(scope="session")
+async def consola(infra, plataforma, enchufe_consola):
+    """La consola web, como la arranca `python -m alva.consola`, en la dirección que nombran las credenciales."""
+    from tests.consola import ajustes_de, en_marcha
+
+    async with en_marcha(ajustes_de(infra, plataforma), enchufe_consola) as c:
+        yield c
