@@ -68,7 +68,7 @@ async def listar(opciones: dict, topico: str | None = None) -> list[dict]:
             for r in registros:
                 hecho = hechos.get(tp)
                 filas.append({
-                    "dlq": r.topic, "particion": r.partition, "offset": r.offset,
+                    "dlq": r.topic, "particion": r.partition, "offset": r.offset, "marca_ms": r.timestamp,
                     "topico_original": _cabecera(r, "alva-topico-original") or r.topic.removesuffix(SUFIJO_DLQ),
                     "offset_original": _cabecera(r, "alva-offset-original"), "servicio": _cabecera(r, "alva-servicio"),
                     "codigo": _cabecera(r, "alva-error-codigo"), "motivo": _cabecera(r, "alva-error-motivo"),

@@ -87,7 +87,8 @@ async def dlq_pagina(request: Request):
         d = por_dlq.setdefault(f["dlq"], {"total": 0, "pendientes": 0})
         d["total"] += 1
         d["pendientes"] += not f["reenviado"]
-    return pagina(request, "dlq.html", filas=filas[-200:], por_dlq=por_dlq)
+    recientes = sorted(filas, key=lambda f: (f["marca_ms"], f["dlq"], f["particion"], f["offset"]))[-200:]
+    return pagina(request, "dlq.html", filas=recientes, por_dlq=por_dlq)
 
 
 async def _listo(cliente: httpx.AsyncClient, servicio: str, url: str) -> dict:
