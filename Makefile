@@ -1,10 +1,12 @@
-# ALVA: `make demo` arranca todo y juega el escenario; `make test` corre todas las pruebas.
+# ALVA: `make demo` arranca todo y juega el escenario; `make test` corre todas las pruebas;
+# `make up` deja los servicios en marcha bajo su supervisor y `make down` los detiene.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BENCH_ARGS ?=
+DEMO_ARGS ?=
 
-.PHONY: demo test test-unit test-integration test-e2e infra stop estado esquemas clean bench caos
+.PHONY: demo up down test test-unit test-integration test-e2e infra stop estado esquemas clean bench caos
 
 $(VENV)/.instalado: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +16,17 @@ $(VENV)/.instalado: pyproject.toml
 	$(PY) -m alva.consola.chromium
 	touch $@
 
+# make demo DEMO_ARGS=--dejar: los servicios siguen en marcha al terminar (make down los detiene)
 demo: $(VENV)/.instalado
-	$(PY) -m alva.demo
+	$(PY) -m alva.demo $(DEMO_ARGS)
+
+# Kafka, PostgreSQL y SMTP embebidos (si el entorno no nombra otros) y los cuatro servicios, bajo un supervisor
+up: $(VENV)/.instalado
+	$(PY) -m alva servicios arrancar
+
+# Sólo los servicios; lo embebido sigue hasta `make stop`
+down: $(VENV)/.instalado
+	$(PY) -m alva servicios detener
 
 test: $(VENV)/.instalado
 	$(PY) -m pytest
@@ -43,7 +54,8 @@ estado: $(VENV)/.instalado
 	$(PY) -m infra.entorno estado
 
 stop:
-	@if [ -x $(PY) ]; then $(PY) -m infra.entorno detener; else $(PYTHON) -m infra.entorno detener; fi
+	@if [ -x $(PY) ]; then $(PY) -m alva servicios detener; $(PY) -m infra.entorno detener; \
+	else $(PYTHON) -m infra.entorno detener; fi
 
 esquemas: $(VENV)/.instalado
 	$(PY) -m esquemas.exportar

@@ -1,11 +1,11 @@
 """`make demo`: arranca todo en el entorno embebido, juega el escenario del IMSS Guanajuato y muestra cada evento."""
 
+import argparse
 import asyncio
 import email
 import email.policy
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,60 +16,39 @@ from pathlib import Path
 from alva import escenario
 from alva.lineas import linea
 from alva.observador import Observador
+from alva.supervision import control
+from alva.supervision.control import preparar_infraestructura  # noqa: F401 - la usan caos y rendimiento
+from alva.supervision.registro import SERVICIOS, Rutas, leer_json
+from alva.supervision.sonda import supervisor_vivo
 from esquemas.catalogo import TOPICOS_CANONICOS
 from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
 from esquemas.notificaciones import NotificacionEnviada
 from infra import entorno as infra
 from plataforma.config import Ajustes
+from plataforma.embebido import carpeta_datos
 from esquemas.ingreso import topico_ingreso
 from plataforma.topicos import dar_de_alta
 from servicios.distintivos.claves import cargar_claves
 from servicios.distintivos.config import AjustesDistintivos
 
-SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 PLAZO_S = float(os.environ.get("ALVA_DEMO_PLAZO_S", "120"))
 
 
-def preparar_infraestructura() -> Path | None:
-    """Arranca lo que el entorno no nombra; devuelve el buzón local si el SMTP es el embebido."""
-    propios = {"kafka": "KAFKA_BOOTSTRAP_SERVERS", "postgres": "ALVA_POSTGRES_DSN", "smtp": "ALVA_SMTP_HOST"}
-    faltan = [c for c, variable in propios.items() if not os.environ.get(variable)]
-    for c, variable in propios.items():
-        if c not in faltan:
-            print(f"{c:<9} {os.environ[variable]}  (de {variable})")
-    entorno = infra.arrancar(tuple(faltan)) if faltan else None
-    return entorno.buzon if entorno and "smtp" in faltan else None
+def reinicios(rutas: Rutas) -> dict[str, int]:
+    return {n: a.get("reinicios", 0) for n, a in (leer_json(rutas.estado) or {}).get("servicios", {}).items()}
 
 
-def arrancar_servicios(bitacoras: Path) -> dict[str, subprocess.Popen]:
-    bitacoras.mkdir(parents=True, exist_ok=True)
-    procesos = {}
-    for nombre in SERVICIOS:
-        salida = open(bitacoras / f"{nombre}.log", "ab")  # noqa: SIM115 - lo cierra el proceso al terminar
-        procesos[nombre] = subprocess.Popen([sys.executable, "-m", f"servicios.{nombre}"], stdout=salida,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-    return procesos
-
-
-def detener_servicios(procesos: dict[str, subprocess.Popen]) -> None:
-    for p in procesos.values():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procesos.values():
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
-async def seguir(observador: Observador, ids: set[str], procesos, buzon: Path | None) -> dict:
-    """Imprime cada evento de nuestras cadenas hasta ver el distintivo y su correo, o hasta el plazo."""
+async def seguir(observador: Observador, ids: set[str], rutas: Rutas, buzon: Path | None) -> dict:
+    """Imprime cada evento de nuestras cadenas hasta ver el distintivo y su correo, o hasta el plazo (o hasta que el
+    supervisor termine); anota qué servicios se reiniciaron mientras tanto."""
     visto: dict = {}
-    def todos_vivos() -> bool:
-        visto["caidos"] = [n for n, p in procesos.items() if p.poll() is not None]
-        return not visto["caidos"]
+    antes = reinicios(rutas)
 
-    async for topico, evento in observador.eventos(PLAZO_S, mientras=todos_vivos):
+    def supervisados() -> bool:
+        visto["caidos"] = [n for n, r in reinicios(rutas).items() if r > antes.get(n, 0)]
+        return supervisor_vivo(leer_json(rutas.estado)) is not None
+
+    async for topico, evento in observador.eventos(PLAZO_S, mientras=supervisados):
         if not ({str(evento.id), evento.correlationid} & ids):
             continue
         print(linea(evento, topico), flush=True)
@@ -119,14 +98,14 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
     elif "enviada" in visto and buzon is None:
         print(f"Correo entregado al servidor SMTP configurado para {visto['enviada'].data['destinatario']}.")
     if otorgado and "lista" in visto:
-        mostrar_verificacion(otorgado, visto["lista"], bitacoras.parent / "credenciales")
+        mostrar_verificacion(otorgado, visto["lista"], carpeta_datos() / "credenciales")
     faltan = [que for que, clave in (("el distintivo otorgado", "otorgado"), ("la notificación enviada", "enviada"),
                                      ("el correo en el buzón", "correo" if buzon else "enviada")) if clave not in visto]
     if not faltan:
         print("\nTodo en orden: convenio firmado, sesiones completadas, objetivos cumplidos, distintivo y correo.")
         return 0
     if caidos := visto.get("caidos"):
-        print(f"Se detuvieron servicios: {', '.join(caidos)}; vea {bitacoras}/<servicio>.log")
+        print(f"Se cayeron y se reiniciaron: {', '.join(caidos)}; vea {bitacoras}/<servicio>.log")
     print(f"Falta: {', '.join(dict.fromkeys(faltan))} (plazo {PLAZO_S:g} s). Bitácoras de los servicios: {bitacoras}")
     return 1
 
@@ -158,7 +137,7 @@ def _relativa(ruta: Path) -> str:
         return str(ruta)
 
 
-async def principal() -> int:
+async def principal(dejar: bool) -> int:
     inicio = time.monotonic()
     try:
         buzon = preparar_infraestructura()
@@ -171,19 +150,27 @@ async def principal() -> int:
     ingresos = [topico_ingreso(i) for i in (escenario.OTORGANTE, escenario.IMSS)]
     observador = await Observador.abrir(ajustes.conexion_kafka("alva-operador").aiokafka(),
                                         [*TOPICOS_CANONICOS, *ingresos])
-    bitacoras = Path(infra.entorno_embebido().buzon).parent / "bitacoras"
-    procesos = arrancar_servicios(bitacoras)
-    print(f"servicios {', '.join(SERVICIOS)} en marcha (bitácoras en {bitacoras})\n")
+    rutas = Rutas.actuales()
+    nuestros = [s for s in SERVICIOS if s not in control.en_marcha(rutas)]  # los que arranca (y detiene) la demo
     try:
+        await asyncio.to_thread(control.arrancar, list(SERVICIOS), plazo_s=PLAZO_S)
+        ya = "" if nuestros else "ya estaban "
+        print(f"servicios {', '.join(SERVICIOS)} {ya}en marcha (bitácoras en {rutas.bitacoras})\n")
         corrida, hoy = datetime.now().strftime("%Y%m%d-%H%M%S"), date.today()
         reportes = [escenario.convenio(corrida, hoy), *escenario.sesiones(corrida, hoy)]
         await escenario.enviar_como_cada_una(ajustes, reportes)
-        visto = await seguir(observador, {str(r.evento.id) for r in reportes}, procesos, buzon)
+        visto = await seguir(observador, {str(r.evento.id) for r in reportes}, rutas, buzon)
+    except control.ErrorServicios as e:
+        print(f"Los servicios no arrancaron: {e}", file=sys.stderr)
+        visto = None
     finally:
         await observador.cerrar()
-        detener_servicios(procesos)
-    codigo = resumir(visto, buzon, bitacoras)
-    print(f"({time.monotonic() - inicio:.1f} s; Kafka y PostgreSQL siguen en marcha: `make stop` los detiene)")
+        if nuestros and not dejar:
+            await asyncio.to_thread(control.detener, nuestros)
+    codigo = resumir(visto, buzon, rutas.bitacoras) if visto is not None else 1
+    siguen = "Kafka, PostgreSQL y los servicios siguen en marcha: `make down` detiene los servicios y `make stop` " \
+             "lo demás" if dejar or not nuestros else "Kafka y PostgreSQL siguen en marcha: `make stop` los detiene"
+    print(f"({time.monotonic() - inicio:.1f} s; {siguen})")
     if codigo == 0:
         print(f"Después: `.venv/bin/alva estado {escenario.IMSS}` muestra su avance y su distintivo; "
               "`.venv/bin/alva --help`, el resto.")
@@ -191,7 +178,10 @@ async def principal() -> int:
 
 
 def main() -> None:
-    raise SystemExit(asyncio.run(principal()))
+    parser = argparse.ArgumentParser(prog="python -m alva.demo", description=__doc__)
+    parser.add_argument("--dejar", action="store_true", default=os.environ.get("ALVA_DEMO_DEJAR") == "1",
+                        help="dejar los servicios en marcha al terminar (como `make up`); también ALVA_DEMO_DEJAR=1")
+    raise SystemExit(asyncio.run(principal(parser.parse_args().dejar)))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,11 @@ class Ajustes(BaseSettings):
     puerto_operacion: int | None = Field(
         default=None,
         description="Puerto HTTP de salud, métricas y AsyncAPI (ALVA_PUERTO_OPERACION); sin valor, el propio del "
-                    "servicio (18081–18084); 0, uno libre; negativo, sin servidor.")
+                    "servicio (18081–18084, o el de ALVA_PUERTOS_OPERACION); 0, uno libre; negativo, sin servidor.")
+    puertos_operacion: dict[str, int] = Field(
+        default_factory=dict,
+        description="El puerto propio de cada servicio, si no es el de siempre (ALVA_PUERTOS_OPERACION, JSON: "
+                    '{"convenios": 28081, …}); lo lee también `alva servicios`.')
     host_operacion: str = Field(default="127.0.0.1", description="Dónde escucha ese servidor (ALVA_HOST_OPERACION).")
     url_publica: str = Field(default="http://127.0.0.1:18080",
                              description="Dónde se publican las páginas de verificación, las claves (JWKS) y las listas "

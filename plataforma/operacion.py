@@ -19,6 +19,7 @@ from faststream.asgi.types import Receive, Scope, Send
 from plataforma.metricas import TIPO_DE_CONTENIDO
 
 if TYPE_CHECKING:
+    from plataforma.config import Ajustes
     from plataforma.servicio import Servicio
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,16 @@ class PuertoNoDisponible(RuntimeError):
     """El puerto de operación no se pudo abrir: mejor fallar al arrancar que quedarse sin salud ni métricas."""
 
 
+def puertos_propios(ajustes: "Ajustes") -> dict[str, int]:
+    """El puerto fijo de cada servicio: el de siempre (18081–18084), salvo lo que diga ALVA_PUERTOS_OPERACION."""
+    return {**PUERTOS, **ajustes.puertos_operacion}
+
+
 def puerto_de(servicio: "Servicio") -> int | None:
     """El configurado, o el propio del servicio; None si el servidor está apagado (un número negativo)."""
     puerto = servicio.ajustes.puerto_operacion
     if puerto is None:
-        puerto = PUERTOS.get(servicio.nombre, 0)
+        puerto = puertos_propios(servicio.ajustes).get(servicio.nombre, 0)
     return None if puerto < 0 else puerto
 
 

@@ -2,7 +2,8 @@
 
 import typer
 
-from alva.cli import claves, consola, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir, verificar
+from alva.cli import (claves, consola, credenciales, dlq, emitir, estado, grupos, observar, outbox, reconstruir,
+                      servicios, verificar)
 
 app = typer.Typer(
     name="alva", no_args_is_help=True, rich_markup_mode="rich",
@@ -27,6 +28,7 @@ app.command()(estado.entregas)
 app.command()(reconstruir.reconstruir)
 app.command()(verificar.verificar)
 app.add_typer(consola.consola, name="consola")
+app.add_typer(servicios.servicios, name="servicios")
 
 
 def main() -> None:

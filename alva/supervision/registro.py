@@ -1,0 +1,103 @@
+"""Dónde deja el supervisor lo suyo (estado, servicios deseados, bitácoras) y cómo se lee y se escribe sin carreras."""
+
+import contextlib
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from plataforma.embebido import carpeta_datos
+
+SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
+MARCA_SUPERVISOR = "alva.supervision"
+
+
+@dataclass(frozen=True)
+class Rutas:
+    """`<carpeta>/servicios/` (estado, deseados, cerrojo) y `<carpeta>/bitacoras/` (una bitácora por proceso)."""
+
+    carpeta: Path
+
+    @classmethod
+    def actuales(cls) -> "Rutas":
+        """ALVA_SERVICIOS_CARPETA, o la carpeta de datos (ALVA_DATOS, `.alva/`)."""
+        valor = os.environ.get("ALVA_SERVICIOS_CARPETA")
+        return cls(Path(valor).expanduser().absolute() if valor else carpeta_datos())
+
+    @property
+    def estado(self) -> Path:
+        return self.carpeta / "servicios" / "estado.json"
+
+    @property
+    def deseados(self) -> Path:
+        return self.carpeta / "servicios" / "deseados.json"
+
+    @property
+    def cerrojo(self) -> Path:
+        return self.carpeta / "servicios" / ".cerrojo"
+
+    @property
+    def bitacoras(self) -> Path:
+        return self.carpeta / "bitacoras"
+
+    def bitacora(self, nombre: str) -> Path:
+        return self.bitacoras / f"{nombre}.log"
+
+
+def escribir_json(ruta: Path, datos: dict) -> None:
+    """Escribe completo o nada: quien lee nunca ve un archivo a medias."""
+    ruta.parent.mkdir(parents=True, exist_ok=True)
+    temporal = ruta.with_name(f".{ruta.name}.{os.getpid()}.tmp")
+    temporal.write_text(json.dumps(datos, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    temporal.replace(ruta)
+
+
+def leer_json(ruta: Path) -> dict | None:
+    try:
+        return json.loads(ruta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def leer_deseados(rutas: Rutas) -> list[str]:
+    return [s for s in (leer_json(rutas.deseados) or {}).get("servicios", []) if s in SERVICIOS]
+
+
+def escribir_deseados(rutas: Rutas, nombres: list[str]) -> None:
+    escribir_json(rutas.deseados, {"servicios": [s for s in SERVICIOS if s in nombres]})
+
+
+def vive(pid: int | None, marca: str) -> bool:
+    """El proceso existe y es el que creemos (su línea de órdenes lleva `marca`; la de un zombi está vacía)."""
+    if not pid:
+        return False
+    try:
+        orden = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return marca in orden
+
+
+def marca_servicio(nombre: str) -> str:
+    return f"servicios.{nombre}"
+
+
+@contextlib.contextmanager
+def cerrojo(rutas: Rutas):
+    """Un `arrancar` o `detener` a la vez por carpeta: dos a la vez no levantan dos supervisores."""
+    rutas.cerrojo.parent.mkdir(parents=True, exist_ok=True)
+    with open(rutas.cerrojo, "w") as archivo:
+        fcntl.flock(archivo, fcntl.LOCK_EX)
+        yield
+
+
+def cola(ruta: Path, lineas: int = 20) -> str:
+    """Las últimas líneas de una bitácora (sin leerla entera si es grande)."""
+    try:
+        with open(ruta, "rb") as archivo:
+            archivo.seek(max(0, archivo.seek(0, os.SEEK_END) - 256 * 1024))
+            texto = archivo.read().decode(errors="replace")
+    except OSError:
+        return f"(no hay bitácora en {ruta})"
+    return "\n".join(texto.splitlines()[-lineas:])

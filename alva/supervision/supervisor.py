@@ -1,0 +1,86 @@
+"""El supervisor: un proceso aparte que mantiene en marcha los servicios deseados y anota su estado.
+
+`python -m alva.supervision` (lo lanza `alva servicios arrancar`). SIGHUP: releer los servicios deseados;
+SIGTERM o SIGINT: detener todos en orden y salir.
+"""
+
+import os
+import signal
+import sys
+import time
+
+from alva.supervision.hijo import Hijo, ahora, ahora_iso
+from alva.supervision.registro import SERVICIOS, Rutas, escribir_json, leer_deseados
+from plataforma.config import Ajustes
+from plataforma.operacion import puertos_propios
+
+PAUSA_S = 0.2
+
+
+class Supervisor:
+    def __init__(self, rutas: Rutas, puertos: dict[str, int]) -> None:
+        self.rutas, self.puertos = rutas, puertos
+        self.hijos: dict[str, Hijo] = {}
+        self.desde = ahora_iso()
+        self.parar = False
+        self.releer = True
+        self._anterior: dict | None = None
+
+    def atender_senales(self) -> None:
+        signal.signal(signal.SIGTERM, self._pedir_parada)
+        signal.signal(signal.SIGINT, self._pedir_parada)
+        signal.signal(signal.SIGHUP, self._pedir_relectura)
+
+    def _pedir_parada(self, *_) -> None:
+        self.parar = True
+
+    def _pedir_relectura(self, *_) -> None:
+        self.releer = True
+
+    def reconciliar(self) -> None:
+        """Los deseados se arrancan (en seguida, si estaban detenidos); los demás se detienen."""
+        deseados = set() if self.parar else set(leer_deseados(self.rutas))
+        for nombre in [s for s in SERVICIOS if s in deseados and s not in self.hijos]:
+            self.hijos[nombre] = Hijo(nombre, self.puertos[nombre], self.rutas.bitacora(nombre))
+        for hijo in self.hijos.values():
+            if hijo.nombre in deseados and not hijo.deseado:
+                hijo.deseado, hijo.espera_s, hijo.proximo = True, None, 0.0
+            hijo.deseado = hijo.nombre in deseados
+
+    def paso(self) -> None:
+        if self.releer or self.parar:
+            self.releer = False
+            self.reconciliar()
+        momento = ahora()
+        for hijo in self.hijos.values():
+            hijo.paso(momento)
+        self.anotar_estado(momento)
+
+    def anotar_estado(self, momento: float, *, terminado: bool = False) -> None:
+        estado = {"supervisor": {"pid": os.getpid(), "desde": self.desde,
+                                 "bitacora": str(self.rutas.bitacora("supervisor"))},
+                  "servicios": {n: h.como_dict(momento) for n, h in self.hijos.items()}}
+        if terminado:
+            estado["supervisor"]["terminado"] = ahora_iso()
+        if estado != self._anterior:
+            escribir_json(self.rutas.estado, estado)
+            self._anterior = estado
+
+    def vivos(self) -> bool:
+        return any(h.proceso is not None for h in self.hijos.values())
+
+    def correr(self) -> None:
+        self.atender_senales()
+        while not (self.parar and not self.vivos()):
+            self.paso()
+            time.sleep(PAUSA_S)
+        self.anotar_estado(ahora(), terminado=True)
+
+
+def main() -> None:
+    rutas = Rutas.actuales()
+    puertos = puertos_propios(Ajustes())
+    print(f"{ahora_iso()} supervisor {os.getpid()}: servicios {', '.join(leer_deseados(rutas))}", flush=True)
+    Supervisor(rutas, puertos).correr()
+    print(f"{ahora_iso()} supervisor {os.getpid()}: todos detenidos", flush=True)
+    sys.exit(0)
