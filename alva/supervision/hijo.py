@@ -34,6 +34,7 @@ class Hijo:
     puerto: int
     bitacora: Path
     deseado: bool = True
+    orden: list[str] | None = None  # por omisión, `python -m servicios.<nombre>`
     proceso: subprocess.Popen | None = None
     reinicios: int = 0
     ultimo_codigo: int | None = None
@@ -50,11 +51,11 @@ class Hijo:
 
     def lanzar(self, ahora: float) -> None:
         entorno = {**os.environ, "ALVA_PUERTO_OPERACION": str(self.puerto), "PYTHONUNBUFFERED": "1"}
+        orden = self.orden or [sys.executable, "-m", f"servicios.{self.nombre}"]
         try:
             with open(self.bitacora, "ab") as salida:
-                self.proceso = subprocess.Popen([sys.executable, "-m", f"servicios.{self.nombre}"], cwd=RAIZ,
-                                                stdin=subprocess.DEVNULL, stdout=salida, stderr=subprocess.STDOUT,
-                                                env=entorno)
+                self.proceso = subprocess.Popen(orden, cwd=RAIZ, stdin=subprocess.DEVNULL, stdout=salida,
+                                                stderr=subprocess.STDOUT, env=entorno)
         except OSError as e:
             self.anotar(f"no se pudo lanzar {self.nombre}: {e}")
             self._caido(ahora, vivio_s=0.0)

@@ -1,0 +1,126 @@
+"""`alva servicios` como lo usa quien opera: el supervisor arranca los cuatro servicios reales, revive al que muere
+de un SIGKILL y los detiene sin dejar procesos."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+
+from alva import escenario
+from alva.cli.comun import topicos_alva
+from alva.supervision.registro import MARCA_SUPERVISOR, SERVICIOS, marca_servicio, vive
+from esquemas.ingreso import topico_ingreso
+from tests.conftest import unico
+
+pytestmark = pytest.mark.integration
+
+
+def _puertos_libres(desde: int = 28085, cuantos: int = 4) -> list[int]:
+    """Puertos de operación propios de esta prueba: los servicios de la sesión usan otros (libres, elegidos al azar)."""
+    libres = []
+    for puerto in range(desde, desde + 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", puerto))
+            except OSError:
+                continue
+        libres.append(puerto)
+        if len(libres) == cuantos:
+            return libres
+    raise RuntimeError(f"no hay {cuantos} puertos libres desde {desde}")
+
+
+@pytest.fixture
+def entorno(infra, buzon, tmp_path):
+    """Los ajustes de quien opera: la infraestructura de la sesión, el buzón de la sesión, otra carpeta para el
+    supervisor y otros puertos de operación. Al final, pase lo que pase, `detener`."""
+    puertos = dict(zip(SERVICIOS, _puertos_libres(), strict=True))
+    variables = {**os.environ, "ALVA_SERVICIOS_CARPETA": str(tmp_path), "ALVA_PUERTOS_OPERACION": json.dumps(puertos),
+                 "ALVA_SMTP_HOST": "127.0.0.1", "ALVA_SMTP_PUERTO": str(buzon.puerto)}
+    variables.pop("ALVA_PUERTO_OPERACION", None)
+    if infra.origen != "embebido":
+        variables |= {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "ALVA_POSTGRES_DSN": infra.postgres_dsn}
+    yield variables
+    subprocess.run([sys.executable, "-m", "alva", "servicios", "detener"], env=variables, timeout=120, check=False)
+
+
+async def alva(variables: dict, *argumentos: str) -> tuple[int, str, str]:
+    proceso = await asyncio.create_subprocess_exec(sys.executable, "-m", "alva", *argumentos, env=variables,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    salida, errores = await asyncio.wait_for(proceso.communicate(), 180)
+    return proceso.returncode, salida.decode(), errores.decode()
+
+
+async def estado(variables: dict) -> tuple[int, dict]:
+    codigo, salida, errores = await alva(variables, "servicios", "estado", "--json")
+    assert salida, errores
+    return codigo, json.loads(salida)
+
+
+def por_servicio(informe: dict) -> dict[str, dict]:
+    return {f["servicio"]: f for f in informe["servicios"]}
+
+
+async def esperar_estado(variables: dict, condicion, plazo_s: float = 90) -> dict:
+    limite = time.monotonic() + plazo_s
+    while True:
+        _, informe = await estado(variables)
+        if condicion(por_servicio(informe)):
+            return informe
+        assert time.monotonic() < limite, f"no se cumplió en {plazo_s:g} s: {informe}"
+        await asyncio.sleep(0.5)
+
+
+async def test_arrancar_revivir_tras_sigkill_y_detener_sin_dejar_procesos(entorno, infra, tmp_path):
+    # Quien opera arranca los cuatro: quedan listos, cada uno en su puerto, y el ingreso del otorgante ya existe.
+    codigo, salida, errores = await alva(entorno, "servicios", "arrancar", "--json")
+    assert codigo == 0, errores
+    arrancados = por_servicio(json.loads(salida))
+    puertos = json.loads(entorno["ALVA_PUERTOS_OPERACION"])
+    assert {n: f["puerto"] for n, f in arrancados.items()} == puertos
+    assert all(f["listo"] and f["reinicios"] == 0 for f in arrancados.values())
+    assert topico_ingreso(escenario.OTORGANTE) in await topicos_alva(infra.opciones())
+    assert (tmp_path / "servicios" / "estado.json").exists()
+    assert (tmp_path / "bitacoras" / "convenios.log").exists()
+
+    # Arrancar otra vez no levanta otro juego: los mismos pids.
+    codigo, salida, _ = await alva(entorno, "servicios", "arrancar", "--json")
+    assert codigo == 0
+    assert {n: f["pid"] for n, f in por_servicio(json.loads(salida)).items()} == \
+           {n: f["pid"] for n, f in arrancados.items()}
+
+    # convenios muere de un SIGKILL: el supervisor lo revive, con otro pid, y vuelve a estar listo.
+    caido = arrancados["convenios"]["pid"]
+    os.kill(caido, signal.SIGKILL)
+    informe = await esperar_estado(entorno, lambda s: s["convenios"]["reinicios"] == 1 and s["convenios"]["listo"])
+    revivido = por_servicio(informe)["convenios"]
+    assert revivido["pid"] != caido and revivido["ultimo_codigo"] == -signal.SIGKILL
+    assert all(f["reinicios"] == 0 for n, f in por_servicio(informe).items() if n != "convenios")
+
+    # Un convenio que PRODHEG firma por su ingreso se acepta: los servicios siguen trabajando.
+    convenio = escenario.convenio(unico("servicios"), date.today()).evento
+    archivo = tmp_path / "convenio.json"
+    archivo.write_text(json.dumps(convenio.data), encoding="utf-8")
+    codigo, salida, errores = await alva(entorno, "emitir", "convenio.firmado", "-i", escenario.OTORGANTE,
+                                         "-a", str(archivo), "--esperar")
+    assert codigo == 0, salida + errores
+
+    # Detener: ningún proceso queda, y `estado` lo dice (código 1: nada listo).
+    supervisor = informe["supervisor"]["pid"]
+    codigo, salida, errores = await alva(entorno, "servicios", "detener", "--json")
+    assert codigo == 0, errores
+    assert set(json.loads(salida)["detenidos"]) == set(SERVICIOS)
+    pids = [(f["pid"], marca_servicio(n)) for n, f in arrancados.items()] + [(revivido["pid"], "servicios.convenios")]
+    assert not [p for p, marca in [*pids, (supervisor, MARCA_SUPERVISOR)] if vive(p, marca)]
+    codigo, despues = await estado(entorno)
+    assert codigo == 1
+    assert not despues["supervisor"]["vivo"]
+    assert {f["situacion"] for f in despues["servicios"]} == {"detenido"}
+    assert not (tmp_path / "servicios" / "estado.json").exists()
