@@ -38,7 +38,9 @@ def _relativa(ruta: str) -> str:
 
 
 def _listo(f: Fila) -> str:
-    return "[green]✔[/]" if f.listo else f"[red]✘[/] {escape(f.motivo or f.situacion)}"
+    if not f.listo:
+        return f"[red]✘[/] {escape(f.motivo or f.situacion)}"
+    return "[green]✔[/]" if f.situacion != "sin supervisor" else "[yellow]✔ sin supervisor[/]"
 
 
 def _tabla(filas: list[Fila]) -> Table:
@@ -67,13 +69,15 @@ def _mostrar(estado: dict, filas: list[Fila], como_json: bool, error: str | None
 def arrancar(nombres: Nombres = None,
              plazo: Annotated[float, typer.Option(help="Segundos para que todos estén listos.")] = 120.0,
              como_json: Json = False) -> None:
-    """Arranca Kafka, PostgreSQL y SMTP embebidos si el entorno no nombra otros, y los servicios bajo el supervisor;
-    espera a que cada uno responda /salud/listo. Si ya corren, sólo dice cómo están."""
+    """Arranca los servicios bajo un supervisor y espera a que estén listos.
+
+    Antes arranca Kafka, PostgreSQL y SMTP embebidos si el entorno no nombra otros; luego espera a que cada
+    servicio responda /salud/listo. Si ya corren, sólo dice cómo están."""
     en_json(como_json)
     pedidos = _validos(nombres)
-    mostrar_linea = (lambda t: errores.print(t, markup=False)) if como_json else (lambda t: consola.print(t, markup=False))
+    pantalla = errores if como_json else consola  # con --json, stdout lleva sólo el JSON
     try:
-        control.preparar_infraestructura(salida=mostrar_linea)
+        control.preparar_infraestructura(salida=lambda linea: pantalla.print(linea, markup=False))
         ya, filas = control.arrancar(pedidos, plazo_s=plazo)
     except infra.ErrorEntorno as e:
         salir(Salida.SIN_CONEXION, f"[red]✘ No se pudo arrancar la infraestructura:[/] {escape(str(e))}")
@@ -91,23 +95,29 @@ def arrancar(nombres: Nombres = None,
 
 @servicios.command("estado")
 def estado(nombres: Nombres = None, como_json: Json = False) -> None:
-    """Cada servicio: pid, puerto de operación, si responde /salud/listo, reinicios y bitácora. Código 1 si alguno
-    no está listo."""
+    """Cada servicio: pid, puerto, si está listo, reinicios y bitácora.
+
+    Pregunta /salud/listo a cada uno. Código 1 si alguno no está listo o si murió el supervisor."""
     en_json(como_json)
     anotado, filas = consultar(Rutas.actuales(), _validos(nombres))
     _mostrar(anotado, filas, como_json)
     if not como_json:
         if pid := supervisor_vivo(anotado):
             consola.print(f"supervisor pid {pid}, desde {anotado['supervisor']['desde']}")
+        elif any(f.situacion == "sin supervisor" for f in filas):
+            consola.print("[yellow]El supervisor murió[/] y nadie reiniciará a estos servicios si se caen: "
+                          "`alva servicios arrancar` los detiene y arranca de nuevo bajo uno nuevo.")
         else:
             consola.print("Sin supervisor: `alva servicios arrancar` (o `make up`) arranca los servicios.")
-    raise typer.Exit(Salida.BIEN if all(f.listo for f in filas) else Salida.RECHAZADO)
+    supervisados = all(f.listo and f.situacion != "sin supervisor" for f in filas)
+    raise typer.Exit(Salida.BIEN if supervisados else Salida.RECHAZADO)
 
 
 @servicios.command("detener")
 def detener(nombres: Nombres = None, como_json: Json = False) -> None:
-    """Detiene los servicios en orden (SIGTERM: el relay termina su lote; SIGKILL tras 30 s) y, si no queda
-    ninguno, al supervisor. Kafka, PostgreSQL y SMTP siguen (`make stop` los detiene)."""
+    """Detiene los servicios en orden y, si no queda ninguno, al supervisor.
+
+    SIGTERM (el relay termina su lote) y SIGKILL a los 30 s. Kafka, PostgreSQL y SMTP siguen (`make stop`)."""
     en_json(como_json)
     pedidos = _validos(nombres)
     try:

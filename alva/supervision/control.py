@@ -47,7 +47,7 @@ def preparar_infraestructura(salida: Callable[[str], None] = print) -> Path | No
 def en_marcha(rutas: Rutas | None = None) -> list[str]:
     """Los servicios que un supervisor vivo mantiene en marcha (ninguno, si no hay supervisor)."""
     rutas = rutas or Rutas.actuales()
-    return leer_deseados(rutas) if supervisor_vivo(leer_json(rutas.estado)) else []
+    return list(leer_deseados(rutas)) if supervisor_vivo(leer_json(rutas.estado)) else []
 
 
 def arrancar(nombres: list[str], *, plazo_s: float = 120.0, rutas: Rutas | None = None) -> tuple[bool, list[Fila]]:
@@ -55,31 +55,32 @@ def arrancar(nombres: list[str], *, plazo_s: float = 120.0, rutas: Rutas | None 
     rutas = rutas or Rutas.actuales()
     with cerrojo(rutas):
         pid = supervisor_vivo(leer_json(rutas.estado))
-        previos = leer_deseados(rutas) if pid else []
+        previos = leer_deseados(rutas) if pid else {}
         nuevos = [n for n in nombres if n not in previos]
         if nuevos:
-            _exigir_puertos_libres(nuevos)
-            escribir_deseados(rutas, previos + nuevos)
+            if not pid:
+                _detener_huerfanos(rutas, SERVICIOS)  # los que dejó un supervisor muerto tienen los puertos
+            puertos = puertos_propios(Ajustes())
+            _exigir_puertos_libres(nuevos, puertos)
+            escribir_deseados(rutas, {**previos, **{n: puertos[n] for n in nuevos}})
             if pid:
                 os.kill(pid, signal.SIGHUP)
             else:
-                _detener_huerfanos(rutas, SERVICIOS)
                 _esperar_supervisor(rutas, _lanzar_supervisor(rutas))
     return not nuevos, esperar_listos(rutas, nombres, plazo_s)
 
 
-def _exigir_puertos_libres(nombres: list[str]) -> None:
-    ajustes = Ajustes()
-    puertos = puertos_propios(ajustes)
+def _exigir_puertos_libres(nombres: list[str], puertos: dict[str, int]) -> None:
+    host = Ajustes().host_operacion
     for nombre in nombres:
         with socket.socket() as s:
             try:
-                s.bind((ajustes.host_operacion, puertos[nombre]))
+                s.bind((host, puertos[nombre]))
             except OSError:
                 raise ErrorServicios(
-                    f"El puerto de operación de {nombre} ({ajustes.host_operacion}:{puertos[nombre]}) está ocupado "
+                    f"El puerto de operación de {nombre} ({host}:{puertos[nombre]}) está ocupado "
                     "(¿otra instancia a mano, u otro ALVA?). Libérelo o elija otro con ALVA_PUERTOS_OPERACION, "
-                    'p. ej. \'{"' + nombre + '": 28081}\'.') from None
+                    f"p. ej. '{{\"{nombre}\": {puertos[nombre] + 10}}}'.") from None
 
 
 def _lanzar_supervisor(rutas: Rutas) -> subprocess.Popen:
@@ -132,7 +133,7 @@ def detener(nombres: list[str] | None = None, *, rutas: Rutas | None = None) -> 
     with cerrojo(rutas):
         estado = leer_json(rutas.estado) or {}
         pid, deseados = supervisor_vivo(estado), leer_deseados(rutas)
-        quedan = [n for n in deseados if n not in (nombres or SERVICIOS)]
+        quedan = {n: p for n, p in deseados.items() if n not in (nombres or SERVICIOS)}
         if pid and quedan:
             escribir_deseados(rutas, quedan)
             os.kill(pid, signal.SIGHUP)

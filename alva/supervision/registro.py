@@ -60,12 +60,14 @@ def leer_json(ruta: Path) -> dict | None:
         return None
 
 
-def leer_deseados(rutas: Rutas) -> list[str]:
-    return [s for s in (leer_json(rutas.deseados) or {}).get("servicios", []) if s in SERVICIOS]
+def leer_deseados(rutas: Rutas) -> dict[str, int]:
+    """Los servicios que el supervisor debe mantener en marcha, con el puerto de operación de cada uno."""
+    deseados = (leer_json(rutas.deseados) or {}).get("servicios")
+    return {s: int(deseados[s]) for s in SERVICIOS if s in deseados} if isinstance(deseados, dict) else {}
 
 
-def escribir_deseados(rutas: Rutas, nombres: list[str]) -> None:
-    escribir_json(rutas.deseados, {"servicios": [s for s in SERVICIOS if s in nombres]})
+def escribir_deseados(rutas: Rutas, deseados: dict[str, int]) -> None:
+    escribir_json(rutas.deseados, {"servicios": {s: deseados[s] for s in SERVICIOS if s in deseados}})
 
 
 def vive(pid: int | None, marca: str) -> bool:

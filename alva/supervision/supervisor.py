@@ -11,15 +11,13 @@ import time
 
 from alva.supervision.hijo import Hijo, ahora, ahora_iso
 from alva.supervision.registro import SERVICIOS, Rutas, escribir_json, leer_deseados
-from plataforma.config import Ajustes
-from plataforma.operacion import puertos_propios
 
 PAUSA_S = 0.2
 
 
 class Supervisor:
-    def __init__(self, rutas: Rutas, puertos: dict[str, int]) -> None:
-        self.rutas, self.puertos = rutas, puertos
+    def __init__(self, rutas: Rutas) -> None:
+        self.rutas = rutas
         self.hijos: dict[str, Hijo] = {}
         self.desde = ahora_iso()
         self.parar = False
@@ -39,12 +37,12 @@ class Supervisor:
 
     def reconciliar(self) -> None:
         """Los deseados se arrancan (en seguida, si estaban detenidos); los demás se detienen."""
-        deseados = set() if self.parar else set(leer_deseados(self.rutas))
+        deseados = {} if self.parar else leer_deseados(self.rutas)
         for nombre in [s for s in SERVICIOS if s in deseados and s not in self.hijos]:
-            self.hijos[nombre] = Hijo(nombre, self.puertos[nombre], self.rutas.bitacora(nombre))
+            self.hijos[nombre] = Hijo(nombre, deseados[nombre], self.rutas.bitacora(nombre))
         for hijo in self.hijos.values():
             if hijo.nombre in deseados and not hijo.deseado:
-                hijo.deseado, hijo.espera_s, hijo.proximo = True, None, 0.0
+                hijo.puerto, hijo.espera_s, hijo.proximo = deseados[hijo.nombre], None, 0.0
             hijo.deseado = hijo.nombre in deseados
 
     def paso(self) -> None:
@@ -79,8 +77,7 @@ class Supervisor:
 
 def main() -> None:
     rutas = Rutas.actuales()
-    puertos = puertos_propios(Ajustes())
     print(f"{ahora_iso()} supervisor {os.getpid()}: servicios {', '.join(leer_deseados(rutas))}", flush=True)
-    Supervisor(rutas, puertos).correr()
+    Supervisor(rutas).correr()
     print(f"{ahora_iso()} supervisor {os.getpid()}: todos detenidos", flush=True)
     sys.exit(0)

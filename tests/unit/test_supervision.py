@@ -1,6 +1,8 @@
 """El supervisor sin broker: la espera entre reinicios, el estado anotado y la parada ordenada de un hijo."""
 
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -26,10 +28,10 @@ def test_la_espera_se_dobla_en_cada_caida_seguida_hasta_un_minuto_y_vuelve_a_uno
 def test_el_estado_se_escribe_entero_y_los_deseados_solo_con_servicios_conocidos(tmp_path):
     rutas = Rutas(tmp_path)
     escribir_json(rutas.estado, {"supervisor": {"pid": 1}})
-    escribir_deseados(rutas, ["notificaciones", "convenios", "penjamo"])
+    escribir_deseados(rutas, {"notificaciones": 18084, "convenios": 28081, "penjamo": 1})
 
     assert leer_json(rutas.estado) == {"supervisor": {"pid": 1}}
-    assert leer_deseados(rutas) == ["convenios", "notificaciones"]  # en el orden de siempre
+    assert list(leer_deseados(rutas).items()) == [("convenios", 28081), ("notificaciones", 18084)]  # en su orden
     assert [p.name for p in rutas.estado.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
@@ -73,3 +75,25 @@ def test_un_hijo_que_no_se_desea_recibe_sigterm_y_no_se_reinicia(tmp_path):
     _pasos_hasta(hijo, lambda: hijo.proceso is None)
     assert (hijo.reinicios, hijo.ultimo_codigo) == (0, -15)  # SIGTERM, pedido: no cuenta como caída
     assert hijo.situacion(time.monotonic()) == "detenido"
+
+
+def _alva(tmp_path, *argumentos: str) -> subprocess.CompletedProcess:
+    entorno = {**os.environ, "ALVA_SERVICIOS_CARPETA": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "alva", "servicios", *argumentos], env=entorno,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_un_nombre_que_no_es_servicio_se_rechaza_antes_de_arrancar_nada(tmp_path):
+    r = _alva(tmp_path, "arrancar", "convenios", "penjamo")
+    assert r.returncode == 2
+    assert "penjamo" in r.stderr and "convenios, capacitacion, distintivos, notificaciones" in r.stderr
+    assert not (tmp_path / "servicios").exists()
+    assert _alva(tmp_path, "bitacora", "penjamo").returncode == 2
+
+
+def test_sin_supervisor_el_estado_dice_detenido_y_sale_con_1(tmp_path):
+    r = _alva(tmp_path, "estado", "--json")
+    informe = json.loads(r.stdout)
+    assert r.returncode == 1
+    assert not informe["supervisor"]["vivo"] and not informe["listos"]
+    assert {f["situacion"] for f in informe["servicios"]} == {"detenido"}
