@@ -155,7 +155,7 @@ async def principal(dejar: bool) -> int:
     try:
         await asyncio.to_thread(control.arrancar, list(SERVICIOS), plazo_s=PLAZO_S)
         ya = "" if nuestros else "ya estaban "
-        print(f"servicios {', '.join(SERVICIOS)} {ya}en marcha (bitácoras en {rutas.bitacoras})\n")
+        print(f"servicios {', '.join(SERVICIOS)} {ya}en marcha (bitácoras en {_relativa(rutas.bitacoras)})\n")
         corrida, hoy = datetime.now().strftime("%Y%m%d-%H%M%S"), date.today()
         reportes = [escenario.convenio(corrida, hoy), *escenario.sesiones(corrida, hoy)]
         await escenario.enviar_como_cada_una(ajustes, reportes)

@@ -52,8 +52,8 @@ def abrir_socket(nombre: str, host: str, puerto: int) -> socket.socket:
     except OSError as e:
         raise PuertoNoDisponible(
             f"{nombre}: no se pudo abrir el puerto de operación {host}:{puerto} ({e.strerror or e}); ¿ya corre otra "
-            f"instancia? Elija otro con ALVA_PUERTO_OPERACION (0: uno libre; negativo: sin servidor) o otra "
-            f"dirección con ALVA_HOST_OPERACION.") from e
+            f"instancia? Elija otro con ALVA_PUERTO_OPERACION (0: uno libre; negativo: sin servidor) o, para este "
+            f"servicio solo, con ALVA_PUERTOS_OPERACION (JSON); otra dirección con ALVA_HOST_OPERACION.") from e
 
 
 def _json(datos: dict, estado: int = 200) -> AsgiResponse:

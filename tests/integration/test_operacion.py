@@ -285,7 +285,8 @@ async def test_un_puerto_ocupado_falla_al_arrancar_nombrando_puerto_y_variable(i
     assert servicio.pool is None  # falló antes de tocar la base
 
 
-async def test_puertos_por_omision_y_servidor_apagado(infra, tmp_path):
+async def test_puertos_por_omision_y_servidor_apagado(infra, tmp_path, monkeypatch):
+    monkeypatch.delenv("ALVA_PUERTOS_OPERACION", raising=False)  # los de siempre, aunque quien prueba mueva los suyos
     esperados = {"convenios": 18081, "capacitacion": 18082, "distintivos": 18083, "notificaciones": 18084}
     for nombre, (fabrica, _) in FABRICAS.items():
         assert puerto_de(fabrica(ajustes_de(nombre, infra, puerto_operacion=None))) == esperados[nombre]
