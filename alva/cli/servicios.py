@@ -15,9 +15,9 @@ from alva.supervision.sonda import Fila, consultar, supervisor_vivo
 from infra import entorno as infra
 
 servicios = typer.Typer(no_args_is_help=True, help=(
-    "Los cuatro servicios como servicio de larga vida: un supervisor aparte los arranca, reinicia al que se cae "
-    "(1 s, luego el doble hasta 60 s) y anota su estado en <datos>/servicios/estado.json; cada uno escribe en "
-    "<datos>/bitacoras/<servicio>.log. `make up` y `make down` hacen lo mismo."))
+    "Los cuatro servicios en marcha bajo un supervisor (make up, make down).\n\n"
+    "Un supervisor aparte los arranca, reinicia al que se cae (1 s, luego el doble hasta 60 s) y anota su estado en "
+    "<datos>/servicios/estado.json; cada uno escribe en <datos>/bitacoras/<servicio>.log."))
 
 Nombres = Annotated[list[str] | None, typer.Argument(
     help=f"Cuáles: {', '.join(SERVICIOS)}; sin nombres, los cuatro.", show_default=False)]
