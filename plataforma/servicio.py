@@ -158,7 +158,7 @@ class Servicio:
             await preparar(self)
         if faltan := await faltantes(self.conexion.aiokafka(), self.publica):
             raise RuntimeError(f"{self.nombre}: faltan los tópicos {', '.join(faltan)}; los crea la preparación de la "
-                               "plataforma (python -m infra.entorno arrancar, o alva plataforma preparar).")
+                               "plataforma (python -m infra.entorno arrancar, o alva credenciales preparar).")
         productor = crear_productor(self.conexion.aiokafka(), f"alva-{self.nombre}-relay")
         await productor.start()
         self.relay = Relay(self.pool, self.nombre, productor,
