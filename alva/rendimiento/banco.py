@@ -13,6 +13,7 @@ from aiokafka import TopicPartition
 from alva.rendimiento import conexion, procesos
 from alva.rendimiento.procesos import Instancia
 from alva.rendimiento.sonda import Sonda
+from esquemas.control import TOPICO as TOPICO_CONTROL
 from esquemas.ingreso import PATRON_TOPICO
 
 _COMUNES = r"|alva\.control|alva\.reenvios"
@@ -58,9 +59,11 @@ class Banco:
 
     async def saltar(self, servicios) -> None:
         """Cada grupo (con sus instancias detenidas) pasa al final de sus entradas: lo que dejaron otras fases o
-        rondas no se procesa."""
+        rondas no se procesa. Salvo `alva.control`: sin las altas, lo de cada institución esperaría a que se diera
+        de alta."""
         for servicio in servicios:
-            await self.sonda.saltar_al_final(grupo_de(servicio), await self.entradas(servicio))
+            tps = [tp for tp in await self.entradas(servicio) if tp.topic != TOPICO_CONTROL]
+            await self.sonda.saltar_al_final(grupo_de(servicio), tps)
 
     async def arrancar(self, servicios: dict[str, int]) -> list[Instancia]:
         """`servicios`: cuántas instancias de cada uno; vuelve cuando todas dicen estar listas."""
