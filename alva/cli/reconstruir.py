@@ -14,9 +14,11 @@ SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 
 def reconstruir(servicio: Annotated[str, typer.Argument(help="convenios, capacitacion, distintivos o notificaciones.")],
                 como_json: Json = False) -> None:
-    """Aparta el esquema del servicio (queda como <servicio>_respaldo), lo llena de nuevo repitiendo sus entradas
-    hasta donde las había procesado, en el orden del broker, y compara tabla por tabla. Nada se publica otra vez;
-    lo que aún debía salir (outbox, entregas) se conserva. El servicio debe estar detenido.
+    """Reconstruye lo que sabe un servicio desde los tópicos, sin publicar nada, y compara tabla por tabla.
+
+    Aparta su esquema (queda como <servicio>_respaldo), lo llena de nuevo repitiendo sus entradas hasta donde las
+    había procesado, en el orden del broker, y compara. Lo que aún debía salir (outbox, entregas) se conserva. El
+    servicio debe estar detenido (alva servicios detener <servicio>).
 
     Sale con 0 si las tablas quedaron iguales, 1 si alguna difiere (la tabla dice cuál)."""
     if servicio not in SERVICIOS:
