@@ -87,7 +87,8 @@ async def revisar(servicio: "Servicio") -> dict:
     revisiones = {n: {"ok": True} if m is None else {"ok": False, "motivo": m}
                   for n, m in (("postgres", postgres), ("kafka", kafka))}
     fallan = [n for n, r in revisiones.items() if not r["ok"]]
-    return {"servicio": servicio.nombre, "listo": not fallan, "fallan": fallan, "revisiones": revisiones}
+    return {"servicio": servicio.nombre, "listo": not fallan, "fallan": fallan, "revisiones": revisiones,
+            "avisos": list(getattr(servicio, "avisos", []))}
 
 
 def crear_app(servicio: "Servicio"):

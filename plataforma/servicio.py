@@ -19,7 +19,7 @@ from pydantic import WithJsonSchema
 from esquemas.control import TOPICO as TOPICO_CONTROL, InstitucionDadaDeAlta
 from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma import asyncapi
-from plataforma.bd import crear_pool, migrar
+from plataforma.bd import avisos_de_durabilidad, crear_pool, migrar
 from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
 from plataforma.metricas import Metricas
@@ -65,6 +65,7 @@ class Servicio:
     propias: dict[str, Reaccion] = field(default_factory=dict)
     pool: asyncpg.Pool | None = None
     relay: Relay | None = None
+    avisos: list[str] = field(default_factory=list)
     _fondo: list[asyncio.Task] = field(default_factory=list)
     _relay: asyncio.Task | None = None
 
@@ -153,6 +154,7 @@ class Servicio:
 
     async def _arrancar(self) -> None:
         self.pool = await crear_pool(self.ajustes.postgres_dsn, self.nombre, maximo=self.ajustes.pool_max)
+        self.avisos = await avisos_de_durabilidad(self.pool)  # también en /salud/listo: quien opera los ve
         await migrar(self.pool, self.nombre, self.carpeta_sql)
         for preparar in self.al_arrancar:
             await preparar(self)

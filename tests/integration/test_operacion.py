@@ -102,6 +102,7 @@ async def test_vivo_listo_y_asyncapi_de_un_servicio_real(convenios):
         listo = await http.get("/salud/listo")
         assert listo.status_code == 200, listo.text
         assert listo.json()["revisiones"] == {"postgres": {"ok": True}, "kafka": {"ok": True}}
+        assert listo.json()["avisos"] == []  # el embebido es durable: fsync y synchronous_commit encendidos
 
         documento = (await http.get("/asyncapi.json")).json()
         assert "alva-convenios" in documento["channels"] and "alva-convenios" in documento["operations"]
