@@ -1,5 +1,5 @@
 # ALVA: `make demo` arranca todo y juega el escenario; `make test` corre todas las pruebas;
-# `make up` deja los servicios en marcha bajo su supervisor y `make down` los detiene.
+# `make up` deja los servicios y la consola en marcha bajo su supervisor y `make down` los detiene.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -20,11 +20,12 @@ $(VENV)/.instalado: pyproject.toml
 demo: $(VENV)/.instalado
 	$(PY) -m alva.demo $(DEMO_ARGS)
 
-# Kafka, PostgreSQL y SMTP embebidos (si el entorno no nombra otros) y los cuatro servicios, bajo un supervisor
+# Kafka, PostgreSQL y SMTP embebidos (si el entorno no nombra otros), los cuatro servicios y la consola, bajo un
+# supervisor
 up: $(VENV)/.instalado
 	$(PY) -m alva servicios arrancar
 
-# Sólo los servicios; lo embebido sigue hasta `make stop`
+# Sólo los servicios y la consola; lo embebido sigue hasta `make stop`
 down: $(VENV)/.instalado
 	$(PY) -m alva servicios detener
 

@@ -1,4 +1,5 @@
-"""`make demo`: arranca todo en el entorno embebido, juega el escenario del IMSS Guanajuato y muestra cada evento."""
+"""`make demo`: arranca todo en el entorno embebido (también la consola), juega el escenario del IMSS Guanajuato y
+muestra cada evento."""
 
 import argparse
 import asyncio
@@ -12,13 +13,17 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
+import httpx
 
 from alva import escenario
+from alva.consola.config import AjustesConsola
+from alva.consola.usuarios import CREAR_PRIMERA
 from alva.lineas import linea
 from alva.observador import Observador
 from alva.supervision import control
 from alva.supervision.control import preparar_infraestructura  # noqa: F401 - la usan caos y rendimiento
-from alva.supervision.registro import SERVICIOS, Rutas, leer_json
+from alva.supervision.procesos import CONSOLA, SERVICIOS, SUPERVISADOS
+from alva.supervision.registro import Rutas, leer_json
 from alva.supervision.sonda import supervisor_vivo
 from esquemas.catalogo import TOPICOS_CANONICOS
 from esquemas.distintivos import DistintivoOtorgado, ListaEstadoPublicada
@@ -84,6 +89,22 @@ def buscar_correo(buzon: Path, notificacion_id: str) -> dict:
     return {}
 
 
+async def abrir_pagina(otorgado, consola: str) -> dict:
+    """La página pública del distintivo (el `id` de su credencial), pedida a la consola como la pediría cualquiera;
+    sólo si la credencial nombra esta consola (con ALVA_URL_PUBLICA propia, se dice la dirección y nada más)."""
+    url = (otorgado.data.get("credencial") or {}).get("id")
+    if not url or not url.startswith(consola):
+        return {"url": url}
+    try:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as cliente:
+            respuesta = await cliente.get(url, headers={"Accept": "text/html"})
+    except httpx.HTTPError as e:
+        return {"url": url, "falla": f"no respondió ({type(e).__name__})"}
+    if respuesta.status_code != 200 or "Credencial válida" not in respuesta.text:
+        return {"url": url, "falla": f"HTTP {respuesta.status_code}, sin «Credencial válida»"}
+    return {"url": url, "valida": True}
+
+
 def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
     print()
     if otorgado := visto.get("otorgado"):
@@ -99,8 +120,11 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
         print(f"Correo entregado al servidor SMTP configurado para {visto['enviada'].data['destinatario']}.")
     if otorgado and "lista" in visto:
         mostrar_verificacion(otorgado, visto["lista"], carpeta_datos() / "credenciales")
+    mostrar_consola(visto)
     faltan = [que for que, clave in (("el distintivo otorgado", "otorgado"), ("la notificación enviada", "enviada"),
                                      ("el correo en el buzón", "correo" if buzon else "enviada")) if clave not in visto]
+    if (pagina := visto.get("pagina")) and "falla" in pagina:
+        faltan.append("la página pública del distintivo en la consola")
     if not faltan:
         print("\nTodo en orden: convenio firmado, sesiones completadas, objetivos cumplidos, distintivo y correo.")
         return 0
@@ -108,6 +132,21 @@ def resumir(visto: dict, buzon: Path | None, bitacoras: Path) -> int:
         print(f"Se cayeron y se reiniciaron: {', '.join(caidos)}; vea {bitacoras}/<servicio>.log")
     print(f"Falta: {', '.join(dict.fromkeys(faltan))} (plazo {PLAZO_S:g} s). Bitácoras de los servicios: {bitacoras}")
     return 1
+
+
+def mostrar_consola(visto: dict) -> None:
+    """Dónde se ve lo mismo en la consola web: su dirección, la página pública del distintivo y cómo entrar."""
+    if not (url := visto.get("consola")):
+        return
+    sigue = "" if visto.get("consola_sigue") else \
+        " (se detuvo con la demo; `make demo DEMO_ARGS=--dejar` o `make up` la dejan en marcha)"
+    print(f"\nConsola web: {url}{sigue}")
+    if pagina := visto.get("pagina"):
+        como = ("✔ la consola la muestra como válida" if pagina.get("valida") else f"✘ {pagina['falla']}"
+                if "falla" in pagina else "no la sirve esta consola: ALVA_URL_PUBLICA nombra otra")
+        print(f"  Página pública del distintivo: {pagina['url']}  ({como})")
+    if AjustesConsola().sin_cuentas():
+        print(f"  Para entrar como operador, cree la primera cuenta: .venv/bin/{CREAR_PRIMERA}")
 
 
 def mostrar_verificacion(otorgado, lista, carpeta: Path) -> None:
@@ -151,15 +190,20 @@ async def principal(dejar: bool) -> int:
     observador = await Observador.abrir(ajustes.conexion_kafka("alva-operador").aiokafka(),
                                         [*TOPICOS_CANONICOS, *ingresos])
     rutas = Rutas.actuales()
-    nuestros = [s for s in SERVICIOS if s not in control.en_marcha(rutas)]  # los que arranca (y detiene) la demo
+    nuestros = [s for s in SUPERVISADOS if s not in control.en_marcha(rutas)]  # los que arranca (y detiene) la demo
     try:
-        await asyncio.to_thread(control.arrancar, list(SERVICIOS), plazo_s=PLAZO_S)
+        _, filas = await asyncio.to_thread(control.arrancar, list(SUPERVISADOS), plazo_s=PLAZO_S)
+        consola = next(f.url for f in filas if f.servicio == CONSOLA)
         ya = "" if nuestros else "ya estaban "
-        print(f"servicios {', '.join(SERVICIOS)} {ya}en marcha (bitácoras en {_relativa(rutas.bitacoras)})\n")
+        print(f"servicios {', '.join(SERVICIOS)} {ya}en marcha, y la consola en {consola} "
+              f"(bitácoras en {_relativa(rutas.bitacoras)})\n")
         corrida, hoy = datetime.now().strftime("%Y%m%d-%H%M%S"), date.today()
         reportes = [escenario.convenio(corrida, hoy), *escenario.sesiones(corrida, hoy)]
         await escenario.enviar_como_cada_una(ajustes, reportes)
         visto = await seguir(observador, {str(r.evento.id) for r in reportes}, rutas, buzon)
+        visto |= {"consola": consola, "consola_sigue": dejar or CONSOLA not in nuestros}
+        if "otorgado" in visto:  # mientras la consola corre
+            visto["pagina"] = await abrir_pagina(visto["otorgado"], consola)
     except control.ErrorServicios as e:
         print(f"Los servicios no arrancaron: {e}", file=sys.stderr)
         visto = None
@@ -168,8 +212,9 @@ async def principal(dejar: bool) -> int:
         if nuestros and not dejar:
             await asyncio.to_thread(control.detener, nuestros)
     codigo = resumir(visto, buzon, rutas.bitacoras) if visto is not None else 1
-    siguen = "Kafka, PostgreSQL y los servicios siguen en marcha: `make down` detiene los servicios y `make stop` " \
-             "lo demás" if dejar or not nuestros else "Kafka y PostgreSQL siguen en marcha: `make stop` los detiene"
+    siguen = "Kafka, PostgreSQL, los servicios y la consola siguen en marcha: `make down` detiene los servicios y la " \
+             "consola, y `make stop` lo demás" if dejar or not nuestros else \
+        "Kafka y PostgreSQL siguen en marcha: `make stop` los detiene"
     print(f"({time.monotonic() - inicio:.1f} s; {siguen})")
     if codigo == 0:
         print(f"Después: `.venv/bin/alva estado {escenario.IMSS}` muestra su avance y su distintivo; "

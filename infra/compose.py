@@ -17,6 +17,7 @@ from infra.kafka import (ADMIN, CONTROLADOR, MECANISMO, RutasKafka, clave_de, id
 SECRETOS_KAFKA = pathlib.Path("/alva-kafka")  # sólo kafka, seguridad y aprovisionar lo montan
 CREDENCIALES = pathlib.Path("/alva")  # la autoridad y las claves de los servicios; los servicios lo montan (ro)
 CLAVES_FIRMA = pathlib.Path("/alva-claves")  # las claves de firma de los otorgantes; sólo distintivos lo monta (ro)
+DATOS_CONSOLA = pathlib.Path("/alva-consola")  # ALVA_DATOS de la consola: su secreto de sesión y sus cuentas
 DATOS_KAFKA = pathlib.Path("/var/lib/kafka/data")
 UID_KAFKA = 1000  # appuser de apache/kafka
 UID_ALVA = 10001  # usuario de la imagen de ALVA (Dockerfile)
@@ -65,10 +66,11 @@ def claves_de_firma(carpeta: pathlib.Path = CLAVES_FIRMA) -> list[str]:
 
 
 def secretos(kafka: pathlib.Path = SECRETOS_KAFKA, alva: pathlib.Path = CREDENCIALES,
-             datos: pathlib.Path = DATOS_KAFKA, claves: pathlib.Path = CLAVES_FIRMA) -> None:
+             datos: pathlib.Path = DATOS_KAFKA, claves: pathlib.Path = CLAVES_FIRMA,
+             consola: pathlib.Path = DATOS_CONSOLA) -> None:
     """Autoridad y certificado del broker (SAN kafka, localhost, 127.0.0.1), claves del administrador y del
     controlador, server.properties, el guion de arranque y la clave de firma de cada otorgante; lo que ya existe
-    se conserva."""
+    se conserva. La carpeta de la consola queda para el usuario de ALVA (un volumen nuevo es de root)."""
     r = RutasKafka(kafka)
     tls.asegurar(r.carpeta_tls, dns=("kafka", "localhost"), ips=("127.0.0.1",))
     clave_admin = clave_de(r.principal(ADMIN), ADMIN)
@@ -85,6 +87,8 @@ def secretos(kafka: pathlib.Path = SECRETOS_KAFKA, alva: pathlib.Path = CREDENCI
         _dueno(datos, UID_KAFKA)
         _dueno(alva / "principales", UID_ALVA)
         _dueno(claves, UID_ALVA)
+        if consola.is_dir():
+            _dueno(consola, UID_ALVA)
     if creadas:
         print(f"seguridad: clave de firma creada para {', '.join(creadas)} en {claves}")
     print(f"seguridad: {r.tls.ca} y los secretos de Kafka listos en {kafka}; autoridad copiada a {alva / 'ca.pem'}")

@@ -1,4 +1,5 @@
-"""`alva servicios`: los cuatro servicios en marcha bajo un supervisor aparte (arrancar, estado, detener, bitácora)."""
+"""`alva servicios`: los cuatro servicios y la consola en marcha bajo un supervisor aparte (arrancar, estado, detener,
+bitácora)."""
 
 import time
 from pathlib import Path
@@ -9,25 +10,28 @@ from rich.markup import escape
 from rich.table import Table
 
 from alva.cli.comun import Json, Salida, consola, en_json, errores, json_a_pantalla, salir
+from alva.consola.config import AjustesConsola
+from alva.consola.usuarios import CREAR_PRIMERA
 from alva.supervision import control
-from alva.supervision.registro import SERVICIOS, Rutas, cola, leer_json
+from alva.supervision.procesos import CONSOLA, SUPERVISADOS
+from alva.supervision.registro import Rutas, cola, leer_json
 from alva.supervision.sonda import Fila, consultar, supervisor_vivo
 from infra import entorno as infra
 
 servicios = typer.Typer(no_args_is_help=True, help=(
-    "Los cuatro servicios en marcha bajo un supervisor (make up, make down).\n\n"
+    "Los cuatro servicios y la consola web en marcha bajo un supervisor (make up, make down).\n\n"
     "Un supervisor aparte los arranca, reinicia al que se cae (1 s, luego el doble hasta 60 s) y anota su estado en "
-    "<datos>/servicios/estado.json; cada uno escribe en <datos>/bitacoras/<servicio>.log."))
+    "<datos>/servicios/estado.json; cada uno escribe en <datos>/bitacoras/<nombre>.log."))
 
 Nombres = Annotated[list[str] | None, typer.Argument(
-    help=f"Cuáles: {', '.join(SERVICIOS)}; sin nombres, los cuatro.", show_default=False)]
+    help=f"Cuáles: {', '.join(SUPERVISADOS)}; sin nombres, todos.", show_default=False)]
 
 
 def _validos(nombres: list[str] | None) -> list[str]:
-    if desconocidos := sorted(set(nombres or []) - set(SERVICIOS)):
+    if desconocidos := sorted(set(nombres or []) - set(SUPERVISADOS)):
         salir(Salida.INVALIDO, f"[red]✘ No son servicios de ALVA:[/] {', '.join(desconocidos)}. "
-                               f"Los servicios son {', '.join(SERVICIOS)}.")
-    return [s for s in SERVICIOS if s in (nombres or SERVICIOS)]
+                               f"Los servicios son {', '.join(SUPERVISADOS)}.")
+    return [s for s in SUPERVISADOS if s in (nombres or SUPERVISADOS)]
 
 
 def _relativa(ruta: str) -> str:
@@ -50,6 +54,16 @@ def _tabla(filas: list[Fila]) -> Table:
     return tabla
 
 
+def _decir_consola(filas: list[Fila]) -> None:
+    """Dónde abrir la consola y, si aún no tiene cuentas, cómo se crea la primera."""
+    if (fila := next((f for f in filas if f.servicio == CONSOLA), None)) is None:
+        return
+    consola.print(f"consola   {fila.url}", markup=False, highlight=False)
+    if AjustesConsola().sin_cuentas():
+        consola.print(f"Aún no hay cuentas en la consola: `{CREAR_PRIMERA}` crea la primera.", markup=False,
+                      highlight=False)
+
+
 def _anotado() -> dict:
     return leer_json(Rutas.actuales().estado) or {}
 
@@ -69,10 +83,10 @@ def _mostrar(estado: dict, filas: list[Fila], como_json: bool, error: str | None
 def arrancar(nombres: Nombres = None,
              plazo: Annotated[float, typer.Option(help="Segundos para que todos estén listos.")] = 120.0,
              como_json: Json = False) -> None:
-    """Arranca los servicios bajo un supervisor y espera a que estén listos.
+    """Arranca los servicios y la consola bajo un supervisor y espera a que estén listos.
 
-    Antes arranca Kafka, PostgreSQL y SMTP embebidos si el entorno no nombra otros; luego espera a que cada
-    servicio responda /salud/listo. Si ya corren, sólo dice cómo están."""
+    Antes arranca Kafka, PostgreSQL y SMTP embebidos si el entorno no nombra otros; luego espera a que cada uno
+    responda /salud/listo. Si ya corren, sólo dice cómo están. Al final, dónde abrir la consola."""
     en_json(como_json)
     pedidos = _validos(nombres)
     pantalla = errores if como_json else consola  # con --json, stdout lleva sólo el JSON
@@ -88,6 +102,7 @@ def arrancar(nombres: Nombres = None,
         salir(Salida.RECHAZADO, f"[red]✘[/] {escape(str(e))}")
     _mostrar(_anotado(), filas, como_json)
     if not como_json:
+        _decir_consola(filas)
         que = "ya estaban en marcha" if ya else "en marcha y listos"
         consola.print(f"[green]✔[/] {', '.join(pedidos)}: {que}. `alva servicios bitacora <servicio>` muestra su "
                       "bitácora; `alva servicios detener` (o `make down`) los detiene.")
@@ -95,13 +110,14 @@ def arrancar(nombres: Nombres = None,
 
 @servicios.command("estado")
 def estado(nombres: Nombres = None, como_json: Json = False) -> None:
-    """Cada servicio: pid, puerto, si está listo, reinicios y bitácora.
+    """Cada servicio y la consola: pid, puerto, si está listo, reinicios y bitácora.
 
     Pregunta /salud/listo a cada uno. Código 1 si alguno no está listo o si murió el supervisor."""
     en_json(como_json)
     anotado, filas = consultar(Rutas.actuales(), _validos(nombres))
     _mostrar(anotado, filas, como_json)
     if not como_json:
+        _decir_consola(filas)
         if pid := supervisor_vivo(anotado):
             consola.print(f"supervisor pid {pid}, desde {anotado['supervisor']['desde']}")
         elif any(f.situacion == "sin supervisor" for f in filas):
@@ -135,13 +151,14 @@ def detener(nombres: Nombres = None, como_json: Json = False) -> None:
 
 
 @servicios.command("bitacora")
-def bitacora(nombre: Annotated[str, typer.Argument(help=f"{', '.join(SERVICIOS)} o supervisor.")],
+def bitacora(nombre: Annotated[str, typer.Argument(help=f"{', '.join(SUPERVISADOS)} o supervisor.")],
              lineas: Annotated[int, typer.Option("--lineas", "-n", help="Cuántas líneas del final.")] = 40,
              seguir: Annotated[bool, typer.Option("--seguir", "-f", help="Seguir mostrando lo nuevo (Ctrl-C).")] = False
              ) -> None:
-    """El final de la bitácora de un servicio (o del supervisor)."""
-    if nombre not in (*SERVICIOS, "supervisor"):
-        salir(Salida.INVALIDO, f"[red]✘ '{nombre}' no tiene bitácora:[/] elija {', '.join(SERVICIOS)} o supervisor.")
+    """El final de la bitácora de un servicio, de la consola o del supervisor."""
+    if nombre not in (*SUPERVISADOS, "supervisor"):
+        salir(Salida.INVALIDO, f"[red]✘ '{nombre}' no tiene bitácora:[/] elija {', '.join(SUPERVISADOS)} o "
+                               "supervisor.")
     ruta = Rutas.actuales().bitacora(nombre)
     if not ruta.exists():
         salir(Salida.RECHAZADO, f"[red]✘ Aún no hay bitácora de {nombre}[/] ({ruta}); `alva servicios arrancar` "

@@ -1,13 +1,14 @@
 """`python -m alva.consola`: la consola web en ALVA_HOST_CONSOLA:ALVA_PUERTO_CONSOLA (127.0.0.1:18080)."""
 
 import logging
+import signal
 import sys
 
 import uvicorn
 
 from alva.consola.app import crear_app
 from alva.consola.config import AjustesConsola
-from alva.consola.usuarios import UsuarioInvalido
+from alva.consola.usuarios import CREAR_PRIMERA, UsuarioInvalido
 from plataforma.kafka import SinCredenciales
 from plataforma.operacion import PuertoNoDisponible, abrir_socket
 
@@ -34,8 +35,10 @@ def main() -> int:
         print(f"consola: las cuentas de {origen} no sirven: {e}", file=sys.stderr)
         return 2
     host, puerto = sock.getsockname()[:2]
-    aviso = f"{cuentas} cuenta(s)" if cuentas else "sin cuentas: alva consola usuario agregar <usuario> --rol operador"
+    aviso = f"{cuentas} cuenta(s)" if cuentas else f"sin cuentas: {CREAR_PRIMERA}"
     print(f"consola   http://{host}:{puerto}/  ({aviso})", flush=True)
+    # uvicorn para en orden y vuelve a lanzar la señal; con SIGTERM (el supervisor, docker) sale 0, como los servicios.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False, ws="none",
                                   timeout_graceful_shutdown=3)).run(sockets=[sock])
     return 0

@@ -19,7 +19,6 @@ from alva.consola.config import AjustesConsola
 from alva.consola.pagina import pagina
 from alva.consola.rechazos import Rechazos
 from alva.consola.seguridad import Frenos, SinSesion, proteger_post
-from alva.consola.usuarios import Cuentas
 from alva.consola.vivo import Difusor
 from alva.lineas import detalle, tipo_corto
 from servicios.distintivos.reglas import cargar
@@ -80,7 +79,7 @@ def crear_app(ajustes: AjustesConsola | None = None) -> FastAPI:
                   dependencies=[Depends(proteger_post)])
     app.state.ajustes = ajustes
     app.state.kafka = ajustes.conexion_kafka(OPERADOR).aiokafka()  # quien opera: lee todo, escribe casi nada
-    app.state.cuentas = Cuentas(ajustes.archivo_usuarios, ajustes.usuarios_consola)
+    app.state.cuentas = ajustes.cuentas()
     app.state.frenos = Frenos()
     app.state.plantillas = plantillas()
     app.state.programas = cargar(ajustes.carpeta_reglas)

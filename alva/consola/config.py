@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from alva.consola.usuarios import Cuentas, UsuarioInvalido
 from plataforma.config import Ajustes
 from plataforma.embebido import carpeta_datos, escribir_secreto
 from plataforma.operacion import PUERTOS
@@ -13,6 +14,12 @@ from servicios.distintivos.reglas import CARPETA as CARPETA_REGLAS
 
 def carpeta_consola() -> Path:
     return carpeta_datos() / "consola"
+
+
+def salud_local(datos: dict) -> dict[str, str]:
+    """Cada servicio en este equipo, en su puerto propio (18081–18084, o el de ALVA_PUERTOS_OPERACION)."""
+    puertos = {**PUERTOS, **{s: p for s, p in datos.get("puertos_operacion", {}).items() if s in PUERTOS}}
+    return {s: f"http://127.0.0.1:{p}/salud/listo" for s, p in puertos.items()}
 
 
 class AjustesConsola(Ajustes):
@@ -30,11 +37,21 @@ class AjustesConsola(Ajustes):
                                                            "enciéndalo detrás de un proxy con TLS.")
     sesion_horas: float = Field(default=8.0, description="Cuánto dura una sesión sin volver a entrar.")
     salud_servicios: dict[str, str] = Field(
-        default_factory=lambda: {s: f"http://127.0.0.1:{p}/salud/listo" for s, p in PUERTOS.items()},
-        description="La URL de disponibilidad de cada servicio (ALVA_SALUD_SERVICIOS, JSON).")
+        default_factory=salud_local, description="La URL de disponibilidad de cada servicio (ALVA_SALUD_SERVICIOS, "
+                                                 "JSON); por omisión, en este equipo y en sus puertos propios.")
     otorgante: str = Field(default="prodheg", description="Desde qué ingreso actúa quien opera (ALVA_OTORGANTE).")
     carpeta_reglas: Path = Field(default=CARPETA_REGLAS, description="Reglas de cada programa: el nombre y el sitio "
                                                                      "de cada otorgante (ALVA_CARPETA_REGLAS).")
+
+    def cuentas(self) -> Cuentas:
+        return Cuentas(self.archivo_usuarios, self.usuarios_consola)
+
+    def sin_cuentas(self) -> bool:
+        """Recién instalada, sin ninguna cuenta (unas que no sirven no son ninguna: la consola dice por qué)."""
+        try:
+            return not self.cuentas().todas()
+        except UsuarioInvalido:
+            return False
 
     def secreto(self) -> str:
         if self.secreto_consola is not None:

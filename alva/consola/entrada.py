@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from alva.consola import seguridad
 from alva.consola.pagina import pagina
+from alva.consola.usuarios import CREAR_PRIMERA, UsuarioInvalido
 
 router = APIRouter()
 
@@ -29,9 +30,17 @@ async def portada(request: Request):
     return pagina(request, "portada.html")
 
 
+def _crear_primera(request: Request) -> str | None:
+    """Recién instalada, sin ninguna cuenta: cómo se crea la primera."""
+    try:
+        return None if request.app.state.cuentas.todas() else CREAR_PRIMERA
+    except UsuarioInvalido:
+        return None
+
+
 @router.get("/entrar")
 async def entrar_pagina(request: Request, siguiente: str | None = None):
-    return pagina(request, "entrar.html", siguiente=_seguro(siguiente))
+    return pagina(request, "entrar.html", siguiente=_seguro(siguiente), crear_primera=_crear_primera(request))
 
 
 @router.post("/entrar")
@@ -43,7 +52,7 @@ async def entrar(request: Request, usuario: str = Form(""), clave: str = Form(""
     if cuenta is None:
         frenos.fallo(*llaves)
         return pagina(request, "entrar.html", estado=401, siguiente=_seguro(siguiente), usuario_dado=usuario,
-                      error="Usuario o clave incorrectos.")
+                      error="Usuario o clave incorrectos.", crear_primera=_crear_primera(request))
     frenos.acierto(*llaves)
     seguridad.iniciar(request, cuenta)
     return RedirectResponse(_seguro(siguiente) or _destino(cuenta), 303)

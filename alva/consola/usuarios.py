@@ -15,6 +15,7 @@ ROLES = ("operador", "institucion")
 PATRON_USUARIO = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
 PATRON_INSTITUCION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 CLAVE_MINIMA = 12
+CREAR_PRIMERA = "alva consola usuario agregar <usuario> --rol operador"  # lo que dice quien no encuentra cuentas
 _hasher = PasswordHasher()
 _SENUELO = _hasher.hash("una clave que nadie tiene")  # para que un usuario inexistente tarde lo mismo
 

@@ -1,4 +1,4 @@
-"""Arrancar y detener los servicios supervisados: lo que usan `alva servicios`, `make up`/`make down` y `make demo`."""
+"""Arrancar y detener los procesos supervisados (los servicios y la consola): lo que usan `alva servicios`, `make up`/`make down` y `make demo`."""
 
 import contextlib
 import os
@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from alva.supervision.registro import (MARCA_SUPERVISOR, SERVICIOS, Rutas, cerrojo, cola, escribir_deseados,
-                                       leer_deseados, leer_json, marca_servicio, vive)
+from alva.consola.config import AjustesConsola
+from alva.supervision import procesos
+from alva.supervision.procesos import CONSOLA, SUPERVISADOS, modulo
+from alva.supervision.registro import (MARCA_SUPERVISOR, Rutas, cerrojo, cola, escribir_deseados, leer_deseados,
+                                       leer_json, vive)
 from alva.supervision.sonda import Fila, consultar, supervisor_vivo
 from infra import entorno as infra
-from plataforma.config import Ajustes
 from plataforma.embebido import RAIZ
-from plataforma.operacion import puertos_propios
 
 PLAZO_SUPERVISOR_S = 15.0
 PLAZO_DETENER_S = 45.0  # el supervisor da 30 s a cada servicio antes de SIGKILL
@@ -59,9 +60,10 @@ def arrancar(nombres: list[str], *, plazo_s: float = 120.0, rutas: Rutas | None 
         nuevos = [n for n in nombres if n not in previos]
         if nuevos:
             if not pid:
-                _detener_huerfanos(rutas, SERVICIOS)  # los que dejó un supervisor muerto tienen los puertos
-            puertos = puertos_propios(Ajustes())
-            _exigir_puertos_libres(nuevos, puertos)
+                _detener_huerfanos(rutas, SUPERVISADOS)  # los que dejó un supervisor muerto tienen los puertos
+            ajustes = AjustesConsola()
+            puertos = procesos.puertos(ajustes)
+            _exigir_puertos_libres(nuevos, puertos, ajustes)
             escribir_deseados(rutas, {**previos, **{n: puertos[n] for n in nuevos}})
             if pid:
                 os.kill(pid, signal.SIGHUP)
@@ -70,17 +72,25 @@ def arrancar(nombres: list[str], *, plazo_s: float = 120.0, rutas: Rutas | None 
     return not nuevos, esperar_listos(rutas, nombres, plazo_s)
 
 
-def _exigir_puertos_libres(nombres: list[str], puertos: dict[str, int]) -> None:
-    host = Ajustes().host_operacion
+def _exigir_puertos_libres(nombres: list[str], puertos: dict[str, int], ajustes: AjustesConsola) -> None:
     for nombre in nombres:
-        with socket.socket() as s:
+        host, puerto = (ajustes.host_consola if nombre == CONSOLA else ajustes.host_operacion), puertos[nombre]
+        if puerto <= 0:
+            raise ErrorServicios(f"{nombre} necesita un puerto fijo bajo el supervisor, no {puerto}: elíjalo con "
+                                 f"{'ALVA_PUERTO_CONSOLA' if nombre == CONSOLA else 'ALVA_PUERTOS_OPERACION'}.")
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
             try:
-                s.bind((host, puertos[nombre]))
+                s.bind((host, puerto))
             except OSError:
                 raise ErrorServicios(
-                    f"El puerto de operación de {nombre} ({host}:{puertos[nombre]}) está ocupado "
-                    "(¿otra instancia a mano, u otro ALVA?). Libérelo o elija otro con ALVA_PUERTOS_OPERACION, "
-                    f"p. ej. '{{\"{nombre}\": {puertos[nombre] + 10}}}'.") from None
+                    f"El puerto de {nombre} ({host}:{puerto}) está ocupado (¿otra instancia a mano, u otro ALVA?). "
+                    f"Libérelo o elija otro, p. ej. {_otro_puerto(nombre, puerto + 10)}.") from None
+
+
+def _otro_puerto(nombre: str, puerto: int) -> str:
+    if nombre == CONSOLA:
+        return f"ALVA_PUERTO_CONSOLA={puerto}"
+    return f"ALVA_PUERTOS_OPERACION='{{\"{nombre}\": {puerto}}}'"
 
 
 def _lanzar_supervisor(rutas: Rutas) -> subprocess.Popen:
@@ -133,7 +143,7 @@ def detener(nombres: list[str] | None = None, *, rutas: Rutas | None = None) -> 
     with cerrojo(rutas):
         estado = leer_json(rutas.estado) or {}
         pid, deseados = supervisor_vivo(estado), leer_deseados(rutas)
-        quedan = {n: p for n, p in deseados.items() if n not in (nombres or SERVICIOS)}
+        quedan = {n: p for n, p in deseados.items() if n not in (nombres or SUPERVISADOS)}
         if pid and quedan:
             escribir_deseados(rutas, quedan)
             os.kill(pid, signal.SIGHUP)
@@ -141,7 +151,7 @@ def detener(nombres: list[str] | None = None, *, rutas: Rutas | None = None) -> 
         if pid:
             _detener_supervisor(pid)
         estado = leer_json(rutas.estado) or estado
-        _detener_huerfanos(rutas, SERVICIOS)
+        _detener_huerfanos(rutas, SUPERVISADOS)
         for archivo in (rutas.estado, rutas.deseados):
             archivo.unlink(missing_ok=True)
         return estado.get("servicios", {})
@@ -166,9 +176,9 @@ def _esperar_detenidos(rutas: Rutas, nombres: list[str]) -> dict:
 
 
 def _detener_huerfanos(rutas: Rutas, nombres) -> None:
-    """Servicios que sobrevivieron a su supervisor (p. ej. tras un SIGKILL): SIGTERM, y SIGKILL si no basta."""
+    """Procesos que sobrevivieron a su supervisor (p. ej. tras un SIGKILL): SIGTERM, y SIGKILL si no basta."""
     anotados = (leer_json(rutas.estado) or {}).get("servicios", {})
-    pids = [(s["pid"], marca_servicio(n)) for n, s in anotados.items() if n in nombres and s.get("pid")]
+    pids = [(s["pid"], modulo(n)) for n, s in anotados.items() if n in nombres and s.get("pid")]
     vivos = [(pid, marca) for pid, marca in pids if vive(pid, marca)]
     for senal, plazo in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 5.0)):
         for pid, _ in vivos:

@@ -1,14 +1,15 @@
-"""Un servicio bajo el supervisor: su proceso, su bitácora, sus reinicios con espera creciente y su parada ordenada."""
+"""Un proceso bajo el supervisor (un servicio o la consola): su proceso, su bitácora, sus reinicios con espera creciente y su parada ordenada."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from alva.supervision.procesos import modulo, variable_puerto
 from plataforma.embebido import RAIZ
 
 ESPERA_MIN_S = 1.0
@@ -34,7 +35,8 @@ class Hijo:
     puerto: int
     bitacora: Path
     deseado: bool = True
-    orden: list[str] | None = None  # por omisión, `python -m servicios.<nombre>`
+    orden: list[str] | None = None  # por omisión, `python -m servicios.<nombre>` (o `alva.consola`)
+    entorno: dict[str, str] = field(default_factory=dict)  # lo suyo, sobre el entorno del supervisor
     proceso: subprocess.Popen | None = None
     reinicios: int = 0
     ultimo_codigo: int | None = None
@@ -50,8 +52,9 @@ class Hijo:
             archivo.write(f"--- {ahora_iso()} supervisor: {texto}\n")
 
     def lanzar(self, ahora: float) -> None:
-        entorno = {**os.environ, "ALVA_PUERTO_OPERACION": str(self.puerto), "PYTHONUNBUFFERED": "1"}
-        orden = self.orden or [sys.executable, "-m", f"servicios.{self.nombre}"]
+        entorno = {**os.environ, **self.entorno, variable_puerto(self.nombre): str(self.puerto),
+                   "PYTHONUNBUFFERED": "1"}
+        orden = self.orden or [sys.executable, "-m", modulo(self.nombre)]
         try:
             with open(self.bitacora, "ab") as salida:
                 self.proceso = subprocess.Popen(orden, cwd=RAIZ, stdin=subprocess.DEVNULL, stdout=salida,
@@ -61,7 +64,7 @@ class Hijo:
             self._caido(ahora, vivio_s=0.0)
             return
         self._inicio, self.desde, self._terminado_en = ahora, ahora_iso(), None
-        self.anotar(f"{self.nombre} arrancó (pid {self.proceso.pid}, puerto de operación {self.puerto})")
+        self.anotar(f"{self.nombre} arrancó (pid {self.proceso.pid}, puerto {self.puerto})")
 
     def revisar(self, ahora: float) -> bool:
         """Recoge al proceso si terminó; si nadie se lo pidió, programa su reinicio. True si cambió algo."""

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from alva.supervision.procesos import SUPERVISADOS
 from plataforma.embebido import carpeta_datos
 
-SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 MARCA_SUPERVISOR = "alva.supervision"
 
 
@@ -61,13 +61,13 @@ def leer_json(ruta: Path) -> dict | None:
 
 
 def leer_deseados(rutas: Rutas) -> dict[str, int]:
-    """Los servicios que el supervisor debe mantener en marcha, con el puerto de operación de cada uno."""
+    """Los procesos que el supervisor debe mantener en marcha, con el puerto de cada uno."""
     deseados = (leer_json(rutas.deseados) or {}).get("servicios")
-    return {s: int(deseados[s]) for s in SERVICIOS if s in deseados} if isinstance(deseados, dict) else {}
+    return {s: int(deseados[s]) for s in SUPERVISADOS if s in deseados} if isinstance(deseados, dict) else {}
 
 
 def escribir_deseados(rutas: Rutas, deseados: dict[str, int]) -> None:
-    escribir_json(rutas.deseados, {"servicios": {s: deseados[s] for s in SERVICIOS if s in deseados}})
+    escribir_json(rutas.deseados, {"servicios": {s: deseados[s] for s in SUPERVISADOS if s in deseados}})
 
 
 def vive(pid: int | None, marca: str) -> bool:
@@ -79,10 +79,6 @@ def vive(pid: int | None, marca: str) -> bool:
     except OSError:
         return False
     return marca in orden
-
-
-def marca_servicio(nombre: str) -> str:
-    return f"servicios.{nombre}"
 
 
 @contextlib.contextmanager

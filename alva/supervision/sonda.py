@@ -1,13 +1,14 @@
-"""Lo que se ve desde fuera de los servicios supervisados: su estado anotado y su `/salud/listo`, en filas."""
+"""Lo que se ve desde fuera de los procesos supervisados: su estado anotado y su `/salud/listo`, en filas."""
 
 import asyncio
 from dataclasses import asdict, dataclass
 
 import httpx
 
-from alva.supervision.registro import MARCA_SUPERVISOR, SERVICIOS, Rutas, leer_json, marca_servicio, vive
-from plataforma.config import Ajustes
-from plataforma.operacion import puertos_propios
+from alva.consola.config import AjustesConsola
+from alva.supervision import procesos
+from alva.supervision.procesos import CONSOLA, SUPERVISADOS, modulo
+from alva.supervision.registro import MARCA_SUPERVISOR, Rutas, leer_json, vive
 
 PLAZO_SONDA_S = 5.0  # /salud/listo revisa PostgreSQL y Kafka con 2 s cada uno
 
@@ -24,20 +25,17 @@ class Fila:
     ultimo_codigo: int | None
     desde: str | None
     bitacora: str
+    url: str | None = None  # la de la consola, para abrirla
 
     def como_dict(self) -> dict:
         return asdict(self)
 
 
-def host_de_sonda(ajustes: Ajustes) -> str:
-    return "127.0.0.1" if ajustes.host_operacion in ("0.0.0.0", "::", "") else ajustes.host_operacion
-
-
-async def _listo(cliente: httpx.AsyncClient, host: str, puerto: int) -> tuple[bool, str | None]:
+async def _listo(cliente: httpx.AsyncClient, base: str) -> tuple[bool, str | None]:
     try:
-        respuesta = await cliente.get(f"http://{host}:{puerto}/salud/listo")
+        respuesta = await cliente.get(f"{base}/salud/listo")
     except httpx.HTTPError as e:
-        return False, f"no responde en {host}:{puerto} ({type(e).__name__})"
+        return False, f"no responde en {base.removeprefix('http://')} ({type(e).__name__})"
     if respuesta.status_code == 200:
         return True, None
     try:
@@ -47,10 +45,10 @@ async def _listo(cliente: httpx.AsyncClient, host: str, puerto: int) -> tuple[bo
         return False, f"HTTP {respuesta.status_code}"
 
 
-async def _sondear(host: str, puertos: dict[str, int]) -> dict[str, tuple[bool, str | None]]:
+async def _sondear(bases: dict[str, str]) -> dict[str, tuple[bool, str | None]]:
     async with httpx.AsyncClient(timeout=PLAZO_SONDA_S, trust_env=False) as cliente:
-        resultados = await asyncio.gather(*(_listo(cliente, host, p) for p in puertos.values()))
-    return dict(zip(puertos, resultados, strict=True))
+        resultados = await asyncio.gather(*(_listo(cliente, b) for b in bases.values()))
+    return dict(zip(bases, resultados, strict=True))
 
 
 def supervisor_vivo(estado: dict | None) -> int | None:
@@ -62,16 +60,18 @@ def supervisor_vivo(estado: dict | None) -> int | None:
 
 
 def consultar(rutas: Rutas, nombres: list[str] | None = None) -> tuple[dict, list[Fila]]:
-    """El estado anotado y una fila por servicio; a los que corren se les pregunta `/salud/listo`."""
-    ajustes = Ajustes()
+    """El estado anotado y una fila por proceso; a los que corren se les pregunta `/salud/listo`."""
+    ajustes = AjustesConsola()
     estado = leer_json(rutas.estado) or {}
     anotados, supervisado = estado.get("servicios", {}), supervisor_vivo(estado) is not None
-    puertos = puertos_propios(ajustes)
-    filas = [_fila(n, anotados.get(n), puertos[n], rutas, supervisado) for n in nombres or SERVICIOS]
-    corriendo = {f.servicio: f.puerto for f in filas if vive(f.pid, marca_servicio(f.servicio))}
+    puertos = procesos.puertos(ajustes)
+    filas = [_fila(n, anotados.get(n), puertos[n], rutas, supervisado) for n in nombres or SUPERVISADOS]
+    bases = {f.servicio: procesos.url(f.servicio, f.puerto, ajustes) for f in filas}
+    corriendo = {f.servicio: bases[f.servicio] for f in filas if vive(f.pid, modulo(f.servicio))}
     for fila in filas:
         fila.motivo = None if fila.servicio in corriendo else fila.situacion
-    for nombre, (listo, motivo) in asyncio.run(_sondear(host_de_sonda(ajustes), corriendo)).items():
+        fila.url = f"{bases[fila.servicio]}/" if fila.servicio == CONSOLA else None
+    for nombre, (listo, motivo) in asyncio.run(_sondear(corriendo)).items():
         fila = next(f for f in filas if f.servicio == nombre)
         fila.listo, fila.motivo = listo, motivo
     return estado, filas
@@ -83,7 +83,7 @@ def _fila(nombre: str, anotado: dict | None, puerto: int, rutas: Rutas, supervis
                 a.get("reinicios", 0), a.get("ultimo_codigo"), a.get("desde"),
                 a.get("bitacora", str(rutas.bitacora(nombre))))
     if not supervisado:  # lo anotado es de un supervisor que ya no está
-        huerfano = vive(fila.pid, marca_servicio(nombre))
+        huerfano = vive(fila.pid, modulo(nombre))
         fila.situacion = "sin supervisor" if huerfano else "detenido"
         fila.pid = fila.pid if huerfano else None
     return fila

@@ -1,6 +1,7 @@
-"""El supervisor: un proceso aparte que mantiene en marcha los servicios deseados y anota su estado.
+"""El supervisor: un proceso aparte que mantiene en marcha los procesos deseados (servicios y consola) y anota su
+estado.
 
-`python -m alva.supervision` (lo lanza `alva servicios arrancar`). SIGHUP: releer los servicios deseados;
+`python -m alva.supervision` (lo lanza `alva servicios arrancar`). SIGHUP: releer los deseados;
 SIGTERM o SIGINT: detener todos en orden y salir.
 """
 
@@ -9,8 +10,10 @@ import signal
 import sys
 import time
 
+from alva.consola.config import AjustesConsola
+from alva.supervision import procesos
 from alva.supervision.hijo import Hijo, ahora, ahora_iso
-from alva.supervision.registro import SERVICIOS, Rutas, escribir_json, leer_deseados
+from alva.supervision.registro import Rutas, escribir_json, leer_deseados
 
 PAUSA_S = 0.2
 
@@ -18,6 +21,7 @@ PAUSA_S = 0.2
 class Supervisor:
     def __init__(self, rutas: Rutas) -> None:
         self.rutas = rutas
+        self.ajustes = AjustesConsola()  # los puertos y direcciones que dan el entorno de cada hijo
         self.hijos: dict[str, Hijo] = {}
         self.desde = ahora_iso()
         self.parar = False
@@ -36,14 +40,17 @@ class Supervisor:
         self.releer = True
 
     def reconciliar(self) -> None:
-        """Los deseados se arrancan (en seguida, si estaban detenidos); los demás se detienen."""
+        """Los deseados se arrancan (en seguida, si estaban detenidos); los demás se detienen. El entorno de cada
+        uno se rehace: el próximo arranque ve dónde están los demás."""
         deseados = {} if self.parar else leer_deseados(self.rutas)
-        for nombre in [s for s in SERVICIOS if s in deseados and s not in self.hijos]:
+        for nombre in [s for s in procesos.SUPERVISADOS if s in deseados and s not in self.hijos]:
             self.hijos[nombre] = Hijo(nombre, deseados[nombre], self.rutas.bitacora(nombre))
         for hijo in self.hijos.values():
             if hijo.nombre in deseados and not hijo.deseado:
                 hijo.puerto, hijo.espera_s, hijo.proximo = deseados[hijo.nombre], None, 0.0
             hijo.deseado = hijo.nombre in deseados
+            if hijo.deseado:
+                hijo.entorno = procesos.entorno(hijo.nombre, deseados, self.ajustes)
 
     def paso(self) -> None:
         if self.releer or self.parar:

@@ -1,5 +1,5 @@
-"""`alva servicios` como lo usa quien opera: el supervisor arranca los cuatro servicios reales, revive al que muere
-de un SIGKILL y los detiene sin dejar procesos."""
+"""`alva servicios` como lo usa quien opera: el supervisor arranca los cuatro servicios reales y la consola, revive
+al que muere de un SIGKILL y los detiene sin dejar procesos."""
 
 import asyncio
 import json
@@ -10,19 +10,22 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
+import httpx
 import pytest
 
 from alva import escenario
 from alva.cli.comun import topicos_alva
-from alva.supervision.registro import MARCA_SUPERVISOR, SERVICIOS, marca_servicio, vive
+from alva.supervision.procesos import CONSOLA, SERVICIOS, SUPERVISADOS, modulo
+from alva.supervision.registro import MARCA_SUPERVISOR, vive
 from esquemas.ingreso import topico_ingreso
 from tests.conftest import unico
 
 pytestmark = pytest.mark.integration
 
 
-def _puertos_libres(desde: int = 28085, cuantos: int = 4) -> list[int]:
+def _puertos_libres(desde: int = 28085, cuantos: int = 5) -> list[int]:
     """Puertos de operación propios de esta prueba: los servicios de la sesión usan otros (libres, elegidos al azar)."""
     libres = []
     for puerto in range(desde, desde + 200):
@@ -40,11 +43,14 @@ def _puertos_libres(desde: int = 28085, cuantos: int = 4) -> list[int]:
 @pytest.fixture
 def entorno(infra, buzon, tmp_path):
     """Los ajustes de quien opera: la infraestructura de la sesión, el buzón de la sesión, otra carpeta para el
-    supervisor y otros puertos de operación. Al final, pase lo que pase, `detener`."""
-    puertos = dict(zip(SERVICIOS, _puertos_libres(), strict=True))
+    supervisor y otros puertos de operación y de consola. Al final, pase lo que pase, `detener`."""
+    *libres, consola = _puertos_libres()
+    puertos = dict(zip(SERVICIOS, libres, strict=True))
     variables = {**os.environ, "ALVA_SERVICIOS_CARPETA": str(tmp_path), "ALVA_PUERTOS_OPERACION": json.dumps(puertos),
-                 "ALVA_SMTP_HOST": "127.0.0.1", "ALVA_SMTP_PUERTO": str(buzon.puerto)}
-    variables.pop("ALVA_PUERTO_OPERACION", None)
+                 "ALVA_PUERTO_CONSOLA": str(consola), "ALVA_SMTP_HOST": "127.0.0.1",
+                 "ALVA_SMTP_PUERTO": str(buzon.puerto)}
+    for propia in ("ALVA_PUERTO_OPERACION", "ALVA_HOST_CONSOLA", "ALVA_URL_PUBLICA", "ALVA_SALUD_SERVICIOS"):
+        variables.pop(propia, None)
     if infra.origen != "embebido":
         variables |= {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "ALVA_POSTGRES_DSN": infra.postgres_dsn}
     yield variables
@@ -68,6 +74,12 @@ def por_servicio(informe: dict) -> dict[str, dict]:
     return {f["servicio"]: f for f in informe["servicios"]}
 
 
+def entorno_de(pid: int) -> dict[str, str]:
+    """Con qué variables corre un proceso (las que le dio el supervisor)."""
+    crudo = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(v.partition("=")[::2] for v in crudo.split("\0") if v)
+
+
 async def esperar_estado(variables: dict, condicion, plazo_s: float = 90) -> dict:
     limite = time.monotonic() + plazo_s
     while True:
@@ -79,16 +91,30 @@ async def esperar_estado(variables: dict, condicion, plazo_s: float = 90) -> dic
 
 
 async def test_arrancar_revivir_tras_sigkill_y_detener_sin_dejar_procesos(entorno, infra, tmp_path):
-    # Quien opera arranca los cuatro: quedan listos, cada uno en su puerto, y el ingreso del otorgante ya existe.
+    # Quien opera arranca los cuatro y la consola: quedan listos, cada uno en su puerto, y el ingreso del otorgante
+    # ya existe.
     codigo, salida, errores = await alva(entorno, "servicios", "arrancar", "--json")
     assert codigo == 0, errores
     arrancados = por_servicio(json.loads(salida))
-    puertos = json.loads(entorno["ALVA_PUERTOS_OPERACION"])
+    puertos = {**json.loads(entorno["ALVA_PUERTOS_OPERACION"]), CONSOLA: int(entorno["ALVA_PUERTO_CONSOLA"])}
     assert {n: f["puerto"] for n, f in arrancados.items()} == puertos
     assert all(f["listo"] and f["reinicios"] == 0 for f in arrancados.values())
     assert topico_ingreso(escenario.OTORGANTE) in await topicos_alva(infra.opciones())
     assert (tmp_path / "servicios" / "estado.json").exists()
     assert (tmp_path / "bitacoras" / "convenios.log").exists()
+
+    # La consola responde en su puerto y sabe dónde están los servicios de esta prueba; las credenciales que firme
+    # distintivos la nombran a ella.
+    consola = arrancados[CONSOLA]
+    assert consola["url"] == f"http://127.0.0.1:{puertos[CONSOLA]}/"
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as cliente:
+        listo = await cliente.get(f"{consola['url']}salud/listo")
+    assert listo.status_code == 200 and listo.json()["servicio"] == "consola"
+    salud = json.loads(entorno_de(consola["pid"])["ALVA_SALUD_SERVICIOS"])
+    assert salud == {n: f"http://127.0.0.1:{p}/salud/listo" for n, p in puertos.items() if n != CONSOLA}
+    assert entorno_de(arrancados["distintivos"]["pid"])["ALVA_URL_PUBLICA"] == consola["url"].rstrip("/")
+    codigo, salida, _ = await alva(entorno, "servicios", "estado")
+    assert codigo == 0 and f"consola   {consola['url']}" in salida
 
     # Arrancar otra vez no levanta otro juego: los mismos pids.
     codigo, salida, _ = await alva(entorno, "servicios", "arrancar", "--json")
@@ -104,6 +130,12 @@ async def test_arrancar_revivir_tras_sigkill_y_detener_sin_dejar_procesos(entorn
     assert revivido["pid"] != caido and revivido["ultimo_codigo"] == -signal.SIGKILL
     assert all(f["reinicios"] == 0 for n, f in por_servicio(informe).items() if n != "convenios")
 
+    # La consola también: SIGKILL, y vuelve con otro pid, lista.
+    os.kill(consola["pid"], signal.SIGKILL)
+    informe = await esperar_estado(entorno, lambda s: s[CONSOLA]["reinicios"] == 1 and s[CONSOLA]["listo"])
+    revivida = por_servicio(informe)[CONSOLA]
+    assert revivida["pid"] != consola["pid"] and revivida["ultimo_codigo"] == -signal.SIGKILL
+
     # Un convenio que PRODHEG firma por su ingreso se acepta: los servicios siguen trabajando.
     convenio = escenario.convenio(unico("servicios"), date.today()).evento
     archivo = tmp_path / "convenio.json"
@@ -116,8 +148,10 @@ async def test_arrancar_revivir_tras_sigkill_y_detener_sin_dejar_procesos(entorn
     supervisor = informe["supervisor"]["pid"]
     codigo, salida, errores = await alva(entorno, "servicios", "detener", "--json")
     assert codigo == 0, errores
-    assert set(json.loads(salida)["detenidos"]) == set(SERVICIOS)
-    pids = [(f["pid"], marca_servicio(n)) for n, f in arrancados.items()] + [(revivido["pid"], "servicios.convenios")]
+    detenidos = json.loads(salida)["detenidos"]
+    assert {n: d["ultimo_codigo"] for n, d in detenidos.items()} == dict.fromkeys(SUPERVISADOS, 0)  # en orden
+    pids = [(f["pid"], modulo(n)) for n, f in arrancados.items()] + [(revivido["pid"], "servicios.convenios"),
+                                                                       (revivida["pid"], "alva.consola")]
     assert not [p for p, marca in [*pids, (supervisor, MARCA_SUPERVISOR)] if vive(p, marca)]
     codigo, despues = await estado(entorno)
     assert codigo == 1

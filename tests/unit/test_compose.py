@@ -1,6 +1,8 @@
 """docker-compose.yml y el Dockerfile dicen lo mismo que el código: servicios, direcciones y nombres de ajustes."""
 
 import importlib
+import json
+import os
 import pathlib
 import re
 from urllib.parse import urlsplit
@@ -10,7 +12,9 @@ import yaml
 
 from infra import compose as infra_compose
 from infra.kafka import RutasKafka
+from plataforma import provision
 from plataforma.config import Ajustes
+from plataforma.operacion import PUERTOS
 
 pytestmark = pytest.mark.unit
 
@@ -21,9 +25,10 @@ DOCKERFILE = RAIZ / "Dockerfile"
 INFRA = ("kafka", "postgres", "smtp")
 UNA_VEZ = ("seguridad", "aprovisionar")  # terminan: secretos de Kafka y aprovisionamiento
 APPS = ("convenios", "capacitacion", "distintivos", "notificaciones")
+CONSOLA = "consola"  # la consola web: la misma imagen, con el usuario de Kafka de quien opera
 
 # Variables que el código lee fuera de las clases de ajustes: nombre -> archivo que la lee.
-LEIDAS_FUERA_DE_AJUSTES = {"ALVA_LOG": "plataforma/arranque.py",
+LEIDAS_FUERA_DE_AJUSTES = {"ALVA_LOG": "plataforma/arranque.py", "ALVA_DATOS": "plataforma/embebido.py",
                            **{f"ALVA_KAFKA_{n}": "plataforma/kafka.py"
                               for n in ("PROTOCOLO", "MECANISMO", "USUARIO", "CLAVE", "CLAVE_ARCHIVO", "CA")}}
 
@@ -67,18 +72,26 @@ def orden(servicio: dict) -> list[str]:
     return crudo.split() if isinstance(crudo, str) else [str(x) for x in crudo]
 
 
+def puerto_publicado(servicio: dict) -> tuple[int, int]:
+    """(puerto en el anfitrión, puerto en el contenedor) de su único `ports`."""
+    [puerto] = servicio["ports"]
+    _, anfitrion, contenedor = str(puerto).split(":")
+    return int(anfitrion), int(contenedor)
+
+
 def clase_ajustes(nombre: str) -> type[Ajustes]:
-    modulo = importlib.import_module(f"servicios.{nombre}.config")
+    modulo = importlib.import_module("alva.consola.config" if nombre == CONSOLA else f"servicios.{nombre}.config")
     clases = [obj for obj in vars(modulo).values()
               if isinstance(obj, type) and issubclass(obj, Ajustes) and obj is not Ajustes
               and obj.__module__ == modulo.__name__]
-    assert len(clases) == 1, f"servicios.{nombre}.config should define exactly one Ajustes subclass, found {clases}"
+    assert len(clases) == 1, f"{modulo.__name__} should define exactly one Ajustes subclass, found {clases}"
     return clases[0]
 
 
 def test_el_compose_se_lee_y_nombra_toda_la_pila(compose, servicios):
     assert isinstance(compose, dict)
-    assert set(INFRA + UNA_VEZ + APPS) <= set(servicios), f"missing: {set(INFRA + UNA_VEZ + APPS) - set(servicios)}"
+    todos = {*INFRA, *UNA_VEZ, *APPS, CONSOLA}
+    assert todos <= set(servicios), f"missing: {todos - set(servicios)}"
 
 
 @pytest.mark.parametrize("nombre", APPS)
@@ -115,7 +128,7 @@ def test_cada_servicio_apunta_a_kafka_y_postgres(servicios, kafka_conf, nombre):
     assert partes.path.lstrip("/") == pg["POSTGRES_DB"]
 
 
-@pytest.mark.parametrize("nombre", APPS)
+@pytest.mark.parametrize("nombre", (*APPS, CONSOLA))
 def test_cada_servicio_espera_a_que_la_infra_este_sana(servicios, nombre):
     depende = servicios[nombre].get("depends_on") or {}
     assert isinstance(depende, dict), f"{nombre}: depends_on should use the long form with conditions"
@@ -209,7 +222,7 @@ def test_los_puertos_publicados_solo_escuchan_en_loopback(servicios):
                 assert str(puerto).startswith("127.0.0.1:"), f"{nombre}: {puerto!r} is not bound to 127.0.0.1"
 
 
-@pytest.mark.parametrize("nombre", APPS)
+@pytest.mark.parametrize("nombre", (*APPS, CONSOLA))
 def test_cada_variable_del_compose_es_un_ajuste(servicios, nombre):
     campos = set(Ajustes.model_fields) | set(clase_ajustes(nombre).model_fields)
     alias_base = {"KAFKA_BOOTSTRAP_SERVERS"}
@@ -224,6 +237,96 @@ def test_cada_variable_del_compose_es_un_ajuste(servicios, nombre):
             desconocidas.append(variable)
     assert not desconocidas, f"{nombre}: no settings field reads {desconocidas}"
     assert "kafka_bootstrap_servers" in campos
+
+
+def test_la_consola_corre_con_el_usuario_de_quien_opera_y_publica_su_puerto(compose, servicios):
+    consola, env = servicios[CONSOLA], entorno(servicios[CONSOLA])
+    assert orden(consola) == ["python", "-m", "alva.consola"] and consola.get("build") in (".", "./")
+    assert consola.get("restart") == "unless-stopped"
+    assert env["ALVA_KAFKA_USUARIO"] == "alva-operador"
+    assert env["ALVA_KAFKA_CLAVE_ARCHIVO"] == f"{infra_compose.CREDENCIALES}/principales/alva-operador.json"
+    assert env["ALVA_KAFKA_CA"] == f"{infra_compose.CREDENCIALES}/ca.pem" and "ALVA_KAFKA_CLAVE" not in env
+    # Escucha en todo el contenedor; el anfitrión sólo la ve en 127.0.0.1:18080.
+    assert env["ALVA_HOST_CONSOLA"] == "0.0.0.0"
+    assert puerto_publicado(consola) == (18080, int(env.get("ALVA_PUERTO_CONSOLA", 18080)))
+    salud = " ".join(map(str, consola["healthcheck"]["test"]))
+    assert f"http://127.0.0.1:{puerto_publicado(consola)[1]}/salud/listo" in salud
+    # Su secreto de sesión y sus cuentas, en un volumen propio que `seguridad` da al usuario de la imagen.
+    assert montajes(consola) == {"alva-credenciales": f"{infra_compose.CREDENCIALES}:ro",
+                                 "consola-datos": str(infra_compose.DATOS_CONSOLA)}
+    assert env["ALVA_DATOS"] == str(infra_compose.DATOS_CONSOLA)
+    assert montajes(servicios["seguridad"])["consola-datos"] == str(infra_compose.DATOS_CONSOLA)
+    assert "consola-datos" in compose["volumes"]
+
+
+def test_la_consola_pregunta_a_cada_servicio_en_su_contenedor(servicios):
+    salud = json.loads(entorno(servicios[CONSOLA])["ALVA_SALUD_SERVICIOS"])
+    assert set(salud) == set(APPS)
+    for nombre in APPS:
+        assert puerto_publicado(servicios[nombre])[1] == PUERTOS[nombre]
+        assert salud[nombre] == f"http://{nombre}:{PUERTOS[nombre]}/salud/listo"
+
+
+def test_las_credenciales_nombran_la_consola_publicada(servicios):
+    # distintivos firma credenciales que citan sus páginas y claves; la consola las sirve y verifica contra esa base.
+    publica = entorno(servicios["distintivos"])["ALVA_URL_PUBLICA"]
+    assert entorno(servicios[CONSOLA])["ALVA_URL_PUBLICA"] == publica
+    partes = urlsplit(publica)
+    assert partes.hostname in ("localhost", "127.0.0.1") and partes.port == puerto_publicado(servicios[CONSOLA])[0]
+
+
+class AdminFalso:
+    """Un Kafka con SASL recién formateado: sin tópicos, usuarios ni ACLs."""
+
+    def __init__(self, conexion) -> None:
+        self.conexion, self.claves = conexion, {}
+
+    def topicos(self) -> set:
+        return set()
+
+    def usuarios(self) -> dict:
+        return {}
+
+    def permisos(self) -> set:
+        return set()
+
+    def sin_tiempo_del_broker(self, nombres) -> list:
+        return []
+
+    def poner_clave(self, usuario, clave) -> None:
+        self.claves[usuario] = clave
+
+    def crear_topicos(self, *_) -> None:
+        pass
+
+    poner_tiempo_del_broker = crear_permisos = crear_topicos
+
+
+def test_aprovisionar_deja_la_clave_de_quien_opera_para_la_consola(servicios, tmp_path, monkeypatch):
+    for variable, valor in {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "ALVA_KAFKA_PROTOCOLO": "SASL_SSL",
+                            "ALVA_KAFKA_USUARIO": "alva-admin", "ALVA_KAFKA_CLAVE": "clave-admin"}.items():
+        monkeypatch.setenv(variable, valor)
+    monkeypatch.delenv("ALVA_KAFKA_CA", raising=False)
+    monkeypatch.setattr(provision, "AdminKafka", AdminFalso)
+    monkeypatch.setattr(provision, "publicar_alta", lambda *_: None)
+    monkeypatch.setattr(provision, "esperar_credencial", lambda *_: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # sin cambiar dueños en tmp_path
+    infra_compose.aprovisionar(alva=tmp_path)
+
+    archivo = pathlib.PurePosixPath(entorno(servicios[CONSOLA])["ALVA_KAFKA_CLAVE_ARCHIVO"])
+    guardada = json.loads((tmp_path / archivo.relative_to(infra_compose.CREDENCIALES)).read_text())
+    assert guardada["usuario"] == "alva-operador" and guardada["clave"]
+
+
+def test_seguridad_da_la_carpeta_de_la_consola_al_usuario_de_alva(tmp_path, monkeypatch):
+    carpetas = {n: tmp_path / n for n in ("kafka", "alva", "datos", "claves", "consola")}
+    for carpeta in carpetas.values():
+        carpeta.mkdir()
+    duenos = {}
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # como en el contenedor; sin cambiar dueños de verdad
+    monkeypatch.setattr(os, "chown", lambda ruta, uid, gid: duenos.setdefault(pathlib.Path(ruta), uid))
+    infra_compose.secretos(**carpetas)
+    assert duenos[carpetas["consola"]] == infra_compose.UID_ALVA
 
 
 def test_el_dockerfile_instala_el_proyecto():

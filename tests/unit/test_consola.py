@@ -132,3 +132,21 @@ def test_detalles():
     assert _otorgante_de(f"{base}/emisores/prodheg", base + "/") == "prodheg"
     assert _otorgante_de("https://otro.example/emisores/prodheg", base) is None
     assert _otorgante_de(f"{base}/emisores/prodheg/x", base) is None
+
+
+async def test_sin_cuentas_la_consola_arranca_y_dice_como_crear_la_primera(tmp_path, monkeypatch):
+    import httpx
+
+    from alva.consola.app import crear_app
+
+    # Recién instalada: ni una cuenta. La página de entrada (sin broker ni base) dice qué comando la crea.
+    monkeypatch.setenv("ALVA_DATOS", str(tmp_path))
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("ALVA_KAFKA_PROTOCOLO", "PLAINTEXT")
+    monkeypatch.delenv("ALVA_USUARIOS_CONSOLA", raising=False)
+    transporte = httpx.ASGITransport(app=crear_app())  # sin lifespan: no abre PostgreSQL ni Kafka
+    async with httpx.AsyncClient(transport=transporte, base_url="http://consola") as cliente:
+        assert "alva consola usuario agregar &lt;usuario&gt; --rol operador" in (await cliente.get("/entrar")).text
+
+        Cuentas(tmp_path / "consola" / "usuarios.json").guardar({"ana": nuevo("ana", "operador", CLAVE)})
+        assert "Aún no hay cuentas" not in (await cliente.get("/entrar")).text

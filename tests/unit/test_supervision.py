@@ -1,15 +1,20 @@
-"""El supervisor sin broker: la espera entre reinicios, el estado anotado y la parada ordenada de un hijo."""
+"""El supervisor sin broker: la espera entre reinicios, el estado anotado, la parada ordenada de un hijo y lo que
+cada proceso (los servicios y la consola) recibe para encontrar a los demás."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from alva.consola.config import AjustesConsola
+from alva.supervision import control, procesos
 from alva.supervision.hijo import ESPERA_MAX_S, Hijo, siguiente_espera
 from alva.supervision.registro import Rutas, escribir_deseados, escribir_json, leer_deseados, leer_json
+from alva.supervision.supervisor import Supervisor
 from plataforma.config import Ajustes
 from plataforma.operacion import PUERTOS, puertos_propios
 
@@ -28,10 +33,11 @@ def test_la_espera_se_dobla_en_cada_caida_seguida_hasta_un_minuto_y_vuelve_a_uno
 def test_el_estado_se_escribe_entero_y_los_deseados_solo_con_servicios_conocidos(tmp_path):
     rutas = Rutas(tmp_path)
     escribir_json(rutas.estado, {"supervisor": {"pid": 1}})
-    escribir_deseados(rutas, {"notificaciones": 18084, "convenios": 28081, "penjamo": 1})
+    escribir_deseados(rutas, {"consola": 18080, "notificaciones": 18084, "convenios": 28081, "penjamo": 1})
 
     assert leer_json(rutas.estado) == {"supervisor": {"pid": 1}}
-    assert list(leer_deseados(rutas).items()) == [("convenios", 28081), ("notificaciones", 18084)]  # en su orden
+    assert list(leer_deseados(rutas).items()) == [("convenios", 28081), ("notificaciones", 18084),
+                                                  ("consola", 18080)]  # en su orden, la consola al final
     assert [p.name for p in rutas.estado.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
@@ -40,6 +46,79 @@ def test_cada_servicio_tiene_su_puerto_fijo_y_alva_puertos_operacion_lo_mueve(mo
     puertos = puertos_propios(Ajustes())
     assert puertos == {**PUERTOS, "convenios": 28081}
     assert PUERTOS == {"convenios": 18081, "capacitacion": 18082, "distintivos": 18083, "notificaciones": 18084}
+
+
+@pytest.fixture
+def sin_ajustes_propios(monkeypatch):
+    """Lo que diga el entorno de quien corre las pruebas no cuenta: puertos y direcciones de siempre."""
+    for variable in [v for v in os.environ if v.startswith("ALVA_") and v != "ALVA_DATOS"]:
+        monkeypatch.delenv(variable)
+    return monkeypatch
+
+
+def test_la_consola_es_un_proceso_mas_con_su_modulo_y_su_puerto(sin_ajustes_propios):
+    assert procesos.SUPERVISADOS == ("convenios", "capacitacion", "distintivos", "notificaciones", "consola")
+    assert procesos.modulo("consola") == "alva.consola" and procesos.modulo("convenios") == "servicios.convenios"
+    assert procesos.puertos(AjustesConsola())["consola"] == 18080
+    sin_ajustes_propios.setenv("ALVA_PUERTO_CONSOLA", "28180")
+    sin_ajustes_propios.setenv("ALVA_HOST_CONSOLA", "0.0.0.0")
+    ajustes = AjustesConsola()
+    assert procesos.puertos(ajustes) == {**PUERTOS, "consola": 28180}
+    assert procesos.url("consola", 28180, ajustes) == "http://127.0.0.1:28180"  # visto desde este equipo
+
+
+def test_la_consola_pregunta_la_salud_en_los_puertos_que_de_verdad_usan_los_servicios(sin_ajustes_propios):
+    # Los servicios corren donde dijo ALVA_PUERTOS_OPERACION al arrancarlos (deseados.json), no en 18081–18084.
+    deseados = {"convenios": 28181, "capacitacion": 28182, "distintivos": 28183, "notificaciones": 28184,
+                "consola": 28180}
+    ajustes = AjustesConsola()
+    consola = procesos.entorno("consola", deseados, ajustes)
+    assert json.loads(consola["ALVA_SALUD_SERVICIOS"]) == {
+        s: f"http://127.0.0.1:{p}/salud/listo" for s, p in deseados.items() if s != "consola"}
+    # Las credenciales que firme distintivos nombran esta consola, y ella verifica contra la misma base.
+    assert procesos.entorno("distintivos", deseados, ajustes)["ALVA_URL_PUBLICA"] == "http://127.0.0.1:28180"
+    assert consola["ALVA_URL_PUBLICA"] == "http://127.0.0.1:28180"
+    assert "ALVA_SALUD_SERVICIOS" not in procesos.entorno("convenios", deseados, ajustes)
+
+
+def test_una_url_publica_dada_no_se_toca(sin_ajustes_propios):
+    sin_ajustes_propios.setenv("ALVA_URL_PUBLICA", "https://alva.prodheg.example")
+    assert "ALVA_URL_PUBLICA" not in procesos.entorno("distintivos", {"distintivos": 18083}, AjustesConsola())
+
+
+def test_la_consola_sola_sigue_a_alva_puertos_operacion(sin_ajustes_propios):
+    sin_ajustes_propios.setenv("ALVA_PUERTOS_OPERACION", json.dumps({"distintivos": 28183}))
+    salud = AjustesConsola().salud_servicios
+    assert salud["distintivos"] == "http://127.0.0.1:28183/salud/listo"
+    assert salud["convenios"] == "http://127.0.0.1:18081/salud/listo"
+
+
+def test_el_supervisor_da_a_la_consola_los_puertos_de_los_servicios(sin_ajustes_propios, tmp_path):
+    rutas = Rutas(tmp_path)
+    escribir_deseados(rutas, {"convenios": 28181, "consola": 28180})
+    supervisor = Supervisor(rutas)
+    supervisor.reconciliar()
+
+    consola = supervisor.hijos["consola"]
+    assert (consola.puerto, consola.bitacora) == (28180, tmp_path / "bitacoras" / "consola.log")
+    assert json.loads(consola.entorno["ALVA_SALUD_SERVICIOS"])["convenios"] == "http://127.0.0.1:28181/salud/listo"
+    assert supervisor.hijos["convenios"].entorno["ALVA_URL_PUBLICA"] == "http://127.0.0.1:28180"
+
+
+def test_la_consola_recibe_su_puerto_por_alva_puerto_consola(tmp_path):
+    eco = [sys.executable, "-c", "import os; print('puerto', os.environ['ALVA_PUERTO_CONSOLA'], flush=True)"]
+    hijo = Hijo("consola", 28180, tmp_path / "consola.log", orden=eco, entorno={"ALVA_SALUD_SERVICIOS": "{}"})
+    _pasos_hasta(hijo, lambda: hijo.ultimo_codigo is not None)
+    assert hijo.ultimo_codigo == 0 and "puerto 28180" in (tmp_path / "consola.log").read_text()
+
+
+def test_un_puerto_de_consola_ocupado_o_libre_al_azar_se_rechaza_nombrando_la_variable(sin_ajustes_propios):
+    with socket.create_server(("127.0.0.1", 0)) as ocupado:
+        puerto = ocupado.getsockname()[1]
+        with pytest.raises(control.ErrorServicios, match=f"127.0.0.1:{puerto}.*ALVA_PUERTO_CONSOLA={puerto + 10}"):
+            control._exigir_puertos_libres(["consola"], {"consola": puerto}, AjustesConsola())
+    with pytest.raises(control.ErrorServicios, match="puerto fijo.*ALVA_PUERTO_CONSOLA"):
+        control._exigir_puertos_libres(["consola"], {"consola": 0}, AjustesConsola())
 
 
 def _pasos_hasta(hijo: Hijo, condicion, plazo_s: float = 10) -> None:
@@ -86,9 +165,11 @@ def _alva(tmp_path, *argumentos: str) -> subprocess.CompletedProcess:
 def test_un_nombre_que_no_es_servicio_se_rechaza_antes_de_arrancar_nada(tmp_path):
     r = _alva(tmp_path, "arrancar", "convenios", "penjamo")
     assert r.returncode == 2
-    assert "penjamo" in r.stderr and "convenios, capacitacion, distintivos, notificaciones" in r.stderr
+    assert "penjamo" in r.stderr and "convenios, capacitacion, distintivos, notificaciones, consola" in r.stderr
     assert not (tmp_path / "servicios").exists()
     assert _alva(tmp_path, "bitacora", "penjamo").returncode == 2
+    r = _alva(tmp_path, "bitacora", "consola")  # la consola sí tiene bitácora; ésta aún no existe
+    assert r.returncode == 1 and "Aún no hay bitácora de consola" in r.stderr
 
 
 def test_sin_supervisor_el_estado_dice_detenido_y_sale_con_1(tmp_path):
@@ -97,3 +178,5 @@ def test_sin_supervisor_el_estado_dice_detenido_y_sale_con_1(tmp_path):
     assert r.returncode == 1
     assert not informe["supervisor"]["vivo"] and not informe["listos"]
     assert {f["situacion"] for f in informe["servicios"]} == {"detenido"}
+    consola = next(f for f in informe["servicios"] if f["servicio"] == "consola")
+    assert consola["url"] == f"http://127.0.0.1:{consola['puerto']}/"
