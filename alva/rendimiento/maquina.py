@@ -21,7 +21,7 @@ def version_kafka() -> str | None:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return None
     try:
-        from infra.entorno import VERSION_KAFKA
+        from infra.kafka import VERSION_KAFKA
     except ImportError:
         return None
     return VERSION_KAFKA
