@@ -68,10 +68,17 @@ def _ronda_distintivos(banco, n: int, r: int) -> Ronda:
 
 def notificaciones(banco, n: int, rondas: int) -> Plan:
     """Los `convenio.firmado` (sus contactos reciben un correo cada uno), luego hechos que avisan a alguien: objetivos
-    cumplidos, distintivos otorgados y reportes rechazados, un correo por hecho (1 → 1)."""
+    cumplidos y distintivos otorgados, un correo por hecho (1 → 1), y reportes rechazados, que se anotan para el
+    resumen del periodo (ningún correo por cada uno)."""
     convenios_ = _convenios(banco, "notif", 10 * n * rondas)
     return Plan("notificaciones", "copia", "eventos", [c.firmado(c.reporte()) for c in convenios_], len(convenios_),
-                [Ronda(_avisos(convenios_, n, f"{banco.corrida}notif{r}"), n, n) for r in range(1, rondas + 1)])
+                [Ronda(_avisos(convenios_, n, f"{banco.corrida}notif{r}"), n, _con_correo(n))
+                 for r in range(1, rondas + 1)])
+
+
+def _con_correo(n: int) -> int:
+    """De los `n` avisos que arma `_avisos` (cumplido, otorgado, rechazo, …), los que salen como correo al momento."""
+    return sum(1 for k in range(n) if k % 3 != 2)
 
 
 def _avisos(convenios_: list[Convenio], n: int, etiqueta: str) -> list[Mensaje]:
