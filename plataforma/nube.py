@@ -1,7 +1,8 @@
 """CloudEvents en modo estructurado: leer cada registro con límites (nada lo tumba) y armar lo que se publica."""
 
+import hashlib
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,35 +92,51 @@ def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes
          cabeceras, *, utiles: frozenset[str] | None = None) -> Entrada:
     """Nunca lanza: lo ilegible vuelve con su `error`. Con `utiles`, lo que la cabecera de ruteo dice que no es
     para este servicio ni se decodifica (sólo fuera de los ingresos: ahí nadie confía en las cabeceras)."""
-    cabeceras = tuple((k, bytes(v or b"")) for k, v in cabeceras)
-    entrada = Entrada(topico, particion, offset, marca, llave, valor or b"", cabeceras)
+    cabeceras = tuple((k, v if type(v) is bytes else bytes(v or b"")) for k, v in cabeceras)
+    valor = valor or b""
+    base = (topico, particion, offset, marca, llave, valor, cabeceras)
     propias = dict(cabeceras)
-    if utiles is not None and entrada.institucion is None and CABECERA_TIPO in propias:
+    if utiles is not None and CABECERA_TIPO in propias and institucion_del_topico(topico) is None:
         if propias[CABECERA_TIPO].decode("utf-8", "replace") not in utiles:
-            return replace(entrada, omitida=True)
-    error = _problema_de_forma(entrada.valor, propias)
+            return Entrada(*base, omitida=True)
+    error = _problema_de_forma(valor, propias)
     if error is not None:
-        return replace(entrada, error=error)
+        return Entrada(*base, error=error)
+    if _sin_riesgo(valor):
+        try:  # lo común: pydantic lee y valida el JSON de una vez (un sustituto suelto o UTF-8 roto no pasan)
+            return Entrada(*base, evento=CloudEvent.model_validate_json(valor))
+        except ValidationError:
+            pass  # el camino detallado dice exactamente qué falló
+    return Entrada(*base, **_decodificar(valor))
+
+
+def _sin_riesgo(valor: bytes) -> bool:
+    """Sin leerlo: no puede anidar más que el límite (cuenta los corchetes y llaves, aun los de dentro de textos) ni
+    traer un U+0000 (en JSON sólo puede venir escrito como \\u0000)."""
+    return valor.count(b"{") + valor.count(b"[") < PROFUNDIDAD_MAX and b"\\u0000" not in valor
+
+
+def _decodificar(valor: bytes) -> dict:
+    """El camino detallado: JSON con orjson, profundidad y U+0000 recorriendo sin recursión, luego el sobre."""
     try:
-        crudo: Any = orjson.loads(entrada.valor)
+        crudo: Any = orjson.loads(valor)
     except orjson.JSONDecodeError as e:
-        return replace(entrada, error=_error_json(str(e)))
+        return {"error": _error_json(str(e))}
     if not isinstance(crudo, dict):
-        return replace(entrada, error=ErrorLectura("sobre_invalido", "Se esperaba un objeto JSON con un CloudEvent."))
+        return {"error": ErrorLectura("sobre_invalido", "Se esperaba un objeto JSON con un CloudEvent.")}
     profundidad, con_nulo = _recorrer(crudo)
     if profundidad > PROFUNDIDAD_MAX:
-        return replace(entrada, error=ErrorLectura(
+        return {"error": ErrorLectura(
             "profundidad_excesiva", f"El JSON anida más de {PROFUNDIDAD_MAX} niveles ({profundidad}); un reporte "
-            "de ALVA usa pocos."))
+            "de ALVA usa pocos.")}
     if con_nulo:
-        return replace(entrada, error=ErrorLectura("texto_invalido", "Un texto del JSON contiene el carácter nulo "
-                                                                     "(U+0000), que ningún texto admite."))
+        return {"error": ErrorLectura("texto_invalido", "Un texto del JSON contiene el carácter nulo (U+0000), que "
+                                                        "ningún texto admite.")}
     try:
-        return replace(entrada, evento=CloudEvent.model_validate(crudo))
+        return {"evento": CloudEvent.model_validate(crudo)}
     except ValidationError as e:
         campo, motivo = describir_error(e)
-        return replace(entrada, error=ErrorLectura("sobre_invalido", f"El sobre CloudEvents no es válido: {motivo}",
-                                                   campo))
+        return {"error": ErrorLectura("sobre_invalido", f"El sobre CloudEvents no es válido: {motivo}", campo)}
 
 
 def _problema_de_forma(valor: bytes, cabeceras: dict[str, bytes]) -> ErrorLectura | None:
@@ -193,7 +210,15 @@ def iso(momento: datetime) -> str:
 
 def id_de_hecho(causa: str, tipo: str, subject: str | None, ordinal: int) -> str:
     """Determinista: reprocesar la misma causa da los mismos ids (ver README, Guarantees)."""
-    return str(uuid.uuid5(ESPACIO_HECHOS, f"{causa}|{tipo}|{subject or ''}|{ordinal}"))
+    return uuid5(ESPACIO_HECHOS, f"{causa}|{tipo}|{subject or ''}|{ordinal}")
+
+
+def uuid5(espacio: uuid.UUID, nombre: str) -> str:
+    """`str(uuid.uuid5(espacio, nombre))`, sin armar objetos UUID (un hecho por asistente lo pide miles de veces)."""
+    h = bytearray(hashlib.sha1(espacio.bytes + nombre.encode()).digest()[:16])
+    h[6], h[8] = (h[6] & 0x0F) | 0x50, (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def armar(tipo: str, datos: dict, *, id_: str, institucion: str, servicio: str, cuando: datetime,

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from plataforma.nube import uuid5
 from servicios.comun import problema_de_admision
 
 ESPACIO_CONSTANCIAS = uuid.UUID("6f1d3c1e-5d1b-4c55-9a53-3a8a3c0e7a11")
@@ -49,7 +50,7 @@ class Constancia:
 
 def id_constancia(institucion: str, sesion_id: str, asistente: str) -> str:
     """Estable: la misma persona en la misma sesión siempre recibe la misma constancia."""
-    return str(uuid.uuid5(ESPACIO_CONSTANCIAS, f"{institucion}/{sesion_id}/{asistente}"))
+    return uuid5(ESPACIO_CONSTANCIAS, f"{institucion}/{sesion_id}/{asistente}")
 
 
 def nuevos(asistentes: list[str], ya: list[str]) -> list[str]:

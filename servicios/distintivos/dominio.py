@@ -4,6 +4,7 @@ import calendar
 import uuid
 from datetime import date
 
+from plataforma.nube import uuid5
 from servicios.comun import Cuenta
 from servicios.distintivos.reglas import Avance, SesionVista, admite
 
@@ -17,7 +18,7 @@ def periodo(inicio: date, fin: date) -> str:
 
 def id_distintivo(programa: str, convenio_id: str, periodo_: str) -> str:
     """Determinista: reproducir los tópicos desde el inicio da los mismos distintivos."""
-    return str(uuid.uuid5(ESPACIO_DISTINTIVOS, f"{programa}/{convenio_id}/{periodo_}"))
+    return uuid5(ESPACIO_DISTINTIVOS, f"{programa}/{convenio_id}/{periodo_}")
 
 
 def vigencia(otorgado: date, meses: int, fin_convenio: date) -> tuple[date, date]:

@@ -2,15 +2,16 @@
 
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import orjson
-from datetime import timedelta
 
 from esquemas.convenios import ConvenioFirmado, EvidenciaRechazada, ObjetivoCumplido
 from esquemas.distintivos import DistintivoOtorgado, DistintivoRevocado, DistintivoVencido
 from esquemas.ingreso import institucion_del_topico
 from esquemas.rechazos import EntradaRechazada
 from plataforma.contexto import Causa, Contexto
+from plataforma.nube import uuid5
 from servicios.notificaciones.config import AjustesNotificaciones
 from servicios.notificaciones.destinatarios import destinatarios
 from servicios.notificaciones.plantillas import redactar
@@ -28,7 +29,7 @@ RECHAZOS_POR_RESUMEN = 50  # los que se detallan en un resumen; el resto sólo s
 
 def id_notificacion(evento_id: str, canal: str, destinatario: str) -> str:
     """Uno por evento, canal y destinatario: la llave que impide avisar dos veces lo mismo."""
-    return str(uuid.uuid5(ESPACIO_NOTIFICACIONES, f"{evento_id}/{canal}/{destinatario}"))
+    return uuid5(ESPACIO_NOTIFICACIONES, f"{evento_id}/{canal}/{destinatario}")
 
 
 def convenio_firmado(ctx: Contexto, convenio: ConvenioFirmado, ajustes: AjustesNotificaciones) -> None:
