@@ -241,6 +241,8 @@ class EnMemoriaDistintivos(Repositorio):
     def guardar_avances(self, convenio_id: str, avances: dict[str, Avance]) -> None:
         filtros = {f: {"sesiones": a.sesiones, "horas": a.horas, "personas": a.personas} for f, a in avances.items()}
         actual = self.tablas["avances"].leer((convenio_id,))
+        if actual is None and not filtros:
+            return  # sin filtros que contar, no hay fila: igual llegue la sesión antes o después del convenio
         if actual is None or actual.filtros != filtros:
             self.guardar(AvanceFila(convenio_id, filtros))
 

@@ -203,7 +203,7 @@ def test_la_clave_de_firma_la_crea_seguridad_y_distintivos_solo_la_lee(servicios
     assert montajes(servicios["seguridad"])["alva-claves"] == str(infra_compose.CLAVES_FIRMA)
     assert infra_compose.claves_de_firma(tmp_path) == ["prodheg"]
     assert infra_compose.claves_de_firma(tmp_path) == []  # lo que existe se conserva
-    [clave] = (tmp_path / "prodheg").glob("*[!b].pem")
+    [clave] = [p for p in (tmp_path / "prodheg").glob("*.pem") if not p.name.endswith(".pub.pem")]
     assert clave.stat().st_mode & 0o077 == 0
 
 
