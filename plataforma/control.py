@@ -27,7 +27,8 @@ def publicar_alta(conexion: ConexionKafka, institucion: str, plazo_s: float = 15
     from confluent_kafka import Producer
 
     topico, llave, valor, cabeceras = aviso_de_alta(institucion)
-    productor = Producer({**conexion.librdkafka(), "acks": "all", "enable.idempotence": True},
+    # Sólo errores: un broker recién formateado contesta "Coordinator load in progress" y librdkafka reintenta solo.
+    productor = Producer({**conexion.librdkafka(), "acks": "all", "enable.idempotence": True, "log_level": 3},
                          logger=logging.getLogger("alva.control"))
     errores: list = []
     productor.produce(topico, valor, llave, headers=cabeceras, on_delivery=lambda e, _: e and errores.append(e))
