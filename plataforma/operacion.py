@@ -16,6 +16,7 @@ import uvicorn
 from faststream.asgi import AsgiResponse, get, make_asyncapi_asgi
 from faststream.asgi.types import Receive, Scope, Send
 
+from plataforma.esperas import esperar_tarea
 from plataforma.metricas import TIPO_DE_CONTENIDO
 
 if TYPE_CHECKING:
@@ -172,11 +173,12 @@ class ServidorOperacion:
             return
         self._servidor.should_exit = True
         try:
-            await asyncio.wait_for(asyncio.shield(self._tarea), 5)
-        except TimeoutError:
-            self._servidor.force_exit = True
-            self._tarea.cancel()
-            await asyncio.gather(self._tarea, return_exceptions=True)
+            if not await esperar_tarea(self._tarea, 5):
+                self._servidor.force_exit = True
+                self._tarea.cancel()
+                await asyncio.gather(self._tarea, return_exceptions=True)
+            elif not self._tarea.cancelled():
+                self._tarea.result()
         except Exception as e:  # noqa: BLE001 - al detener, una falla del servidor sólo se anota
             log.warning("%s: el servidor de operación terminó con error: %s", self.servicio.nombre, e)
         self._servidor = self._tarea = None

@@ -18,6 +18,7 @@ from aiokafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from plataforma.esperas import esperar_evento
 from plataforma.nube import LIMITE_BYTES, Mensaje
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,5 @@ class Relay:
                 self.al_apartar(f["topico"])
 
     async def _esperar(self, segundos: float) -> None:
-        try:
-            await asyncio.wait_for(self._despertar.wait(), segundos)
-        except TimeoutError:
-            pass
+        await esperar_evento(self._despertar, segundos)
         self._despertar.clear()

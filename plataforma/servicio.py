@@ -21,6 +21,7 @@ from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma import asyncapi
 from plataforma.bd import avisos_de_durabilidad, crear_pool, migrar
 from plataforma.config import Ajustes
+from plataforma.esperas import esperar_tarea
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
 from plataforma.metricas import Metricas
 from plataforma.nube import Entrada
@@ -176,9 +177,7 @@ class Servicio:
         """Antes de soltar el broker: el relay termina el lote que publica (nada confirmado se reenvía)."""
         if self.relay is not None and self._relay is not None:
             self.relay.detener()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._relay), 30)
-            except TimeoutError:
+            if not await esperar_tarea(self._relay, 30):
                 self._relay.cancel()
             await asyncio.gather(self._relay, return_exceptions=True)
 

@@ -11,6 +11,7 @@ import orjson
 
 from esquemas.notificaciones import NotificacionEnviada, NotificacionFallida
 from plataforma import outbox
+from plataforma.esperas import esperar_evento
 from plataforma.contexto import Causa, Contexto
 from servicios.notificaciones.canales import ErrorPermanente, ErrorTemporal, enviar_correo, enviar_webhook
 from servicios.notificaciones.config import AjustesNotificaciones
@@ -54,10 +55,7 @@ async def entregar_pendientes(servicio) -> None:
                                 tarea.add_done_callback(al_terminar)
                 except Exception:  # noqa: BLE001 - la tarea no muere; se reintenta en el siguiente turno
                     log.exception("notificaciones: no se pudieron tomar entregas")
-                try:
-                    await asyncio.wait_for(despertar.wait(), 1.0)
-                except TimeoutError:
-                    pass
+                await esperar_evento(despertar, 1.0)
         finally:
             for tarea in list(en_curso):
                 tarea.cancel()
