@@ -145,6 +145,8 @@ async def avisar_y_entregar(esquema, ajustes, entrada: Entrada | None, listo, pl
         raise TimeoutError(f"las entregas no terminaron: {[dict(f) for f in filas]}")
     finally:
         tarea.cancel()
+        detenida, _ = await asyncio.wait({tarea}, timeout=30)
+        assert detenida, "el repartidor de entregas no se detuvo al cancelarlo"
         await asyncio.gather(tarea, return_exceptions=True)
 
 
