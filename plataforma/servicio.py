@@ -21,8 +21,8 @@ from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma import asyncapi
 from plataforma.bd import avisos_de_durabilidad, crear_pool, migrar
 from plataforma.config import Ajustes
-from plataforma.esperas import esperar_tarea
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
+from plataforma.esperas import esperar_tarea
 from plataforma.metricas import Metricas
 from plataforma.nube import Entrada
 from plataforma.operacion import ServidorOperacion

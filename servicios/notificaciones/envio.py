@@ -11,8 +11,8 @@ import orjson
 
 from esquemas.notificaciones import NotificacionEnviada, NotificacionFallida
 from plataforma import outbox
-from plataforma.esperas import esperar_evento
 from plataforma.contexto import Causa, Contexto
+from plataforma.esperas import esperar_evento
 from servicios.notificaciones.canales import ErrorPermanente, ErrorTemporal, enviar_correo, enviar_webhook
 from servicios.notificaciones.config import AjustesNotificaciones
 from servicios.notificaciones.repositorio import PostgresNotificaciones
