@@ -1,5 +1,6 @@
 """La consola en Chromium (Playwright) contra la plataforma real: en vivo, cada institución sola, verificación."""
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from alva import escenario
 from alva.escenario import reporte
+from esquemas.capacitacion import SesionCompletada
 from esquemas.distintivos import DistintivoOtorgado
 from esquemas.ingreso import ReporteSesionCompletada
 from esquemas.notificaciones import NotificacionEnviada
@@ -92,10 +94,21 @@ async def test_quien_opera_ve_pasar_el_reporte_y_luego_el_distintivo_sin_recarga
     assert await pagina.evaluate("window.sinRecargar") is True
     await captura(pagina, "en-vivo")
 
-    # La pausa guarda lo que llega; reanudar lo muestra.
+    # La pausa guarda lo que llega (la cadena puede seguir publicando: avisos, correos); reanudar lo muestra.
     await pagina.get_by_role("button", name="Pausar").click()
-    await expect(pagina.locator("#estado-vivo")).to_have_text("En pausa")
+    estado = pagina.locator("#estado-vivo")
+    await expect(estado).to_have_text(re.compile(r"^En pausa"))
+    datos = sesiones[0].evento.data
+    otra = reporte(escenario.IMSS,
+                   ReporteSesionCompletada.model_validate({**datos, "sesion_id": f"{datos['sesion_id']}-P"}))
+    await enviar(productor, otra)
+    await observador.esperar(de_tipo(SesionCompletada, sesion_id=f"{datos['sesion_id']}-P"))
+    await expect(estado).to_have_text(re.compile(r"^En pausa: \d+ evento\(s\) nuevo\(s\) esperan$"))
+    linea_otra = lineas.filter(has_text="ingreso.sesion.completada").filter(has_text=f"{datos['sesion_id']}-P")
+    assert await linea_otra.count() == 0
     await pagina.get_by_role("button", name="Reanudar").click()
+    await expect(linea_otra).to_be_visible()
+    await expect(estado).to_have_text("En vivo")
 
     # Elegir el distintivo abre su cadena: del reporte que lo completó al correo de la institución.
     await observador.esperar(lambda e: e.type == NotificacionEnviada.tipo and e.data["evento_id"] == str(otorgado.id))
