@@ -1,12 +1,13 @@
 """Leer un registro de Kafka nunca lanza y tiene límites: lo ilegible vuelve con un error que se puede explicar."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from esquemas import CONTENT_TYPE, CloudEvent
-from plataforma.nube import LIMITE_BYTES, PROFUNDIDAD_MAX, leer
+from plataforma.nube import ESPACIO_HECHOS, LIMITE_BYTES, PROFUNDIDAD_MAX, leer, uuid5
 
 pytestmark = pytest.mark.unit
 
@@ -86,3 +87,10 @@ def test_escribir_la_secuencia_u0000_no_es_un_nulo():
     # Un texto que sólo menciona la secuencia (una barra invertida escapada) es un texto válido.
     e = entrada(json.dumps({**BUENO, "data": {"nota": "el carácter \\u0000 no se admite"}}).encode())
     assert e.error is None and "\\u0000" in e.evento.data["nota"]
+
+
+def test_uuid5_da_lo_mismo_que_la_biblioteca_estandar():
+    """Los ids deterministas se arman sin objetos UUID; deben ser los de `uuid.uuid5`, o una reconstrucción cambiaría
+    los ids de lo ya publicado."""
+    for nombre in ["", "a", "imss-guanajuato/S1/María Peña", "x" * 300, "\u00e1\u00e9\u00ed|\U0001f600|0"]:
+        assert uuid5(ESPACIO_HECHOS, nombre) == str(uuid.uuid5(ESPACIO_HECHOS, nombre))
