@@ -81,6 +81,12 @@ async def test_quien_opera_ve_pasar_el_reporte_y_luego_el_distintivo_sin_recarga
     pagina = await abrir(consola, "operadora")
     assert pagina.url.endswith("/operacion/vivo")  # quien opera llega a lo que pasa ahora
     await expect(pagina.locator("#estado-vivo")).to_have_text("En vivo")
+    # Sigue a una institución, como en una plataforma con tráfico: la página en vivo guarda las últimas 500 líneas,
+    # y lo que otras pruebas publican en el mismo broker no debe sacar de la vista lo que esta prueba mira.
+    await pagina.get_by_label("Institución", exact=True).fill(escenario.IMSS)
+    await pagina.get_by_role("button", name="Filtrar").click()
+    await expect(pagina).to_have_url(re.compile(rf"/operacion/vivo\?institucion={escenario.IMSS}"))
+    await expect(pagina.locator("#estado-vivo")).to_have_text("En vivo")
     await pagina.evaluate("window.sinRecargar = true")  # una recarga lo borraría
 
     # Un script envía el convenio y las tres sesiones del IMSS, como lo haría su sistema.
