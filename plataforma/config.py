@@ -44,6 +44,10 @@ class Ajustes(BaseSettings):
     lote_espera_ms: int = Field(default=50, description="Cuánto espera el broker a juntar un lote (fetch.max.wait).")
     lote_bytes_min: int = Field(default=256 * 1024, description="Bytes que el broker junta antes de responder, si "
                                                                "no vence la espera (fetch.min.bytes).")
+    reposo_espera_ms: int = Field(default=1000, description="Sin trabajo, cuánto espera el broker con la petición "
+                                                             "abierta (contesta en cuanto llega algo); 0 o menos que "
+                                                             "lote_espera_ms: sin modo de reposo.")
+    reposo_tras_s: float = Field(default=1.0, description="Tras cuántos segundos sin lotes un servicio queda en reposo.")
     metadata_max_age_ms: int = Field(default=300_000, description="Cada cuánto se relee la metadata de Kafka; los "
                                                                    "tópicos nuevos se oyen antes, por alva.control.")
     pool_max: int = 10

@@ -28,6 +28,7 @@ from plataforma.nube import Entrada
 from plataforma.operacion import ServidorOperacion
 from plataforma.outbox import Relay, crear_productor
 from plataforma.periodico import PENDIENTES
+from plataforma.reposo import Reposo
 from plataforma.topicos import faltantes
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class Servicio:
         self.app = FastStream(self.broker, specification=AsyncAPI(
             title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume y qué publica."))
         self.operacion = ServidorOperacion(self)
+        self.reposo = Reposo(bytes_min=self.ajustes.lote_bytes_min, espera_ms=self.ajustes.lote_espera_ms,
+                             espera_reposo_ms=self.ajustes.reposo_espera_ms, tras_s=self.ajustes.reposo_tras_s)
         self.app.on_startup(self.arrancar)
         self.app.after_startup(self._despues_de_arrancar)
         self.app.on_shutdown(self._parar_relay)
@@ -128,6 +131,7 @@ class Servicio:
 
     async def consumir(self, entradas: list[Entrada]) -> None:
         """Suscriptor delgado: el lote a la transacción; luego despierta al relay y, si hubo altas, oye sus tópicos."""
+        self.reposo.trabajo(self.suscriptor.consumer)
         try:
             hecho = await self.procesador.procesar_lote(self.pool, entradas)
         except ERRORES_DE_INFRAESTRUCTURA as e:
@@ -169,6 +173,8 @@ class Servicio:
         self._relay = asyncio.create_task(self.relay.correr(), name=f"{self.nombre}-relay")
         tareas = [PENDIENTES, *self.tareas]
         self._fondo = [asyncio.create_task(t(self), name=f"{self.nombre}-{t.__name__}") for t in tareas]
+        self._fondo.append(asyncio.create_task(self.reposo.vigilar(lambda: self.suscriptor.consumer),
+                                               name=f"{self.nombre}-reposo"))
 
     async def _despues_de_arrancar(self) -> None:
         log.info("%s: en marcha", self.nombre)
