@@ -47,7 +47,8 @@ class Ajustes(BaseSettings):
     reposo_espera_ms: int = Field(default=1000, description="Sin trabajo, cuánto espera el broker con la petición "
                                                              "abierta (contesta en cuanto llega algo); 0 o menos que "
                                                              "lote_espera_ms: sin modo de reposo.")
-    reposo_tras_s: float = Field(default=1.0, description="Tras cuántos segundos sin lotes un servicio queda en reposo.")
+    reposo_tras_s: float = Field(default=1.0, gt=0, description="Tras cuántos segundos sin lotes un servicio queda "
+                                                                "en reposo.")
     metadata_max_age_ms: int = Field(default=300_000, description="Cada cuánto se relee la metadata de Kafka; los "
                                                                    "tópicos nuevos se oyen antes, por alva.control.")
     pool_max: int = 10

@@ -4,7 +4,9 @@ import inspect
 
 import pytest
 from aiokafka.consumer.fetcher import Fetcher
+from pydantic import ValidationError
 
+from plataforma.config import Ajustes
 from plataforma.reposo import Reposo
 
 pytestmark = pytest.mark.unit
@@ -60,3 +62,10 @@ def test_el_fetcher_de_aiokafka_lee_esos_ajustes_en_cada_peticion():
     esto falla antes que el reposo deje de servir en silencio."""
     fuente = inspect.getsource(Fetcher._get_actions_per_node)
     assert "self._fetch_max_wait_ms" in fuente and "self._fetch_min_bytes" in fuente
+
+
+@pytest.mark.parametrize("tras_s", [0, -1])
+def test_un_tiempo_hasta_el_reposo_que_no_es_positivo_se_rechaza_al_arrancar(tras_s):
+    """Con 0, la tarea que vigila daría vueltas sin pausa: mejor un error claro con el nombre del ajuste."""
+    with pytest.raises(ValidationError, match="reposo_tras_s"):
+        Ajustes(reposo_tras_s=tras_s)
