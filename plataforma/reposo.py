@@ -25,6 +25,7 @@ class Reposo:
     def __init__(self, *, bytes_min: int, espera_ms: int, espera_reposo_ms: int, tras_s: float) -> None:
         self.bytes_min, self.espera_ms = bytes_min, espera_ms
         self.espera_reposo_ms, self.tras_s = espera_reposo_ms, tras_s
+        self.activo = espera_reposo_ms > espera_ms  # una espera de reposo no mayor que la de trabajo lo apaga
         self.en_reposo = False
         self._ultimo = time.monotonic()
         self._avisado = False
@@ -38,14 +39,14 @@ class Reposo:
     def revisar(self, consumidor, ahora: float | None = None) -> None:
         """Si pasaron `tras_s` sin lotes, la espera de reposo."""
         ahora = time.monotonic() if ahora is None else ahora
-        if self.en_reposo or self.espera_reposo_ms <= self.espera_ms or ahora - self._ultimo < self.tras_s:
+        if not self.activo or self.en_reposo or ahora - self._ultimo < self.tras_s:
             return
         if self._ajustar(consumidor, 1, self.espera_reposo_ms):
             self.en_reposo = True
 
     async def vigilar(self, consumidor_de) -> None:
         """Tarea de fondo: `consumidor_de()` da el consumidor de aiokafka (o None mientras no arranca)."""
-        while True:
+        while self.activo:
             await asyncio.sleep(self.tras_s / 2)
             if (consumidor := consumidor_de()) is not None:
                 self.revisar(consumidor)

@@ -4,9 +4,10 @@ juntar lotes. Contra el broker real: la espera larga la cumple (o la corta) el b
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from plataforma import topicos
+from plataforma.outbox import crear_productor
 from plataforma.reposo import Reposo
 from tests.conftest import unico
 
@@ -36,7 +37,7 @@ async def test_en_reposo_casi_no_pide_y_lo_que_llega_se_lee_enseguida(infra):
     await topicos.crear(infra.opciones(), [topico], particiones=1)
     lector = AIOKafkaConsumer(topico, **infra.opciones(), group_id=unico("reposo"), auto_offset_reset="earliest",
                               fetch_min_bytes=BYTES_LOTE, fetch_max_wait_ms=ESPERA_LOTE_MS)
-    productor = AIOKafkaProducer(**infra.opciones(), acks="all", enable_idempotence=True)
+    productor = crear_productor(infra.opciones(), unico("reposo"))
     await lector.start()
     await productor.start()
     try:
