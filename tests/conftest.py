@@ -89,6 +89,7 @@ class Buzon:
 
     def __init__(self) -> None:
         self.mensajes: list[EmailMessage] = []
+        self.conexiones: set[tuple] = set()  # de dónde llegó cada correo (dirección y puerto del cliente)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             puerto = s.getsockname()[1]
@@ -96,6 +97,7 @@ class Buzon:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - nombre de aiosmtpd
         self.mensajes.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        self.conexiones.add(tuple(session.peer))
         return "250 OK"
 
     @property

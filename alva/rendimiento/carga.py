@@ -1,6 +1,7 @@
 """La carga: reportes como los envía una institución, y los hechos tal como los publica cada servicio."""
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -44,9 +45,11 @@ def de_reporte(reporte: escenario.Reporte) -> Mensaje:
                    reporte.evento.llave)
 
 
-def hecho(datos: Evento, *, servicio: str, institucion: str, subject: str, causa: CloudEvent) -> Mensaje:
-    """Como lo publica `servicio` a través de su outbox: id derivado de la causa, la hora de la causa."""
-    sobre = armar(datos.tipo, datos.model_dump(mode="json"), id_=id_de_hecho(causa.id, datos.tipo, subject, 0),
+def hecho(datos: Evento, *, servicio: str, institucion: str, subject: str, causa: CloudEvent,
+          ordinal: int = 0) -> Mensaje:
+    """Como lo publica `servicio` a través de su outbox: id derivado de la causa (y del ordinal, cuando una causa da
+    más de un hecho del mismo tipo y subject), la hora de la causa."""
+    sobre = armar(datos.tipo, datos.model_dump(mode="json"), id_=id_de_hecho(causa.id, datos.tipo, subject, ordinal),
                   institucion=institucion, servicio=servicio, cuando=causa.time, subject=subject,
                   correlacion=causa.correlationid or causa.id, causa=causa.id)
     return mensaje(topico_de(datos), CloudEvent.model_validate(sobre))
@@ -95,8 +98,8 @@ class Convenio:
 
     def avances(self, sesion: Mensaje, n: int) -> list[Mensaje]:
         """Lo que publica convenios al contar la sesión número `n`: el avance de cada objetivo y, al final, que se
-        cumplió."""
-        mensajes = []
+        cumplió. Como en el servicio, los hechos del mismo tipo de una misma causa llevan ordinales 0, 1…"""
+        mensajes, ordinales = [], Counter()
         for objetivo in self.objetivos():
             valor = float(n * ASISTENTES if objetivo.indicador == "personas_capacitadas" else n)
             comun = dict(convenio_id=self.convenio_id, objetivo_id=objetivo.objetivo_id, indicador=objetivo.indicador,
@@ -104,8 +107,10 @@ class Convenio:
             datos = [ObjetivoAvanzado(**comun, cumplido=valor >= objetivo.meta)]
             if valor >= objetivo.meta > valor - (ASISTENTES if objetivo.indicador == "personas_capacitadas" else 1):
                 datos.append(ObjetivoCumplido(**comun, fecha=self.hoy))
-            mensajes += [hecho(d, servicio="convenios", institucion=self.institucion, subject=self.convenio_id,
-                               causa=sesion.evento) for d in datos]
+            for d in datos:
+                mensajes.append(hecho(d, servicio="convenios", institucion=self.institucion, subject=self.convenio_id,
+                                      causa=sesion.evento, ordinal=ordinales[d.tipo]))
+                ordinales[d.tipo] += 1
         return mensajes
 
     def cumplido(self, causa: Mensaje) -> Mensaje:

@@ -18,7 +18,7 @@ class Ronda:
 class Plan:
     servicio: str
     base: str  # la línea base con el mismo abanico (fase raw)
-    por_reporte: str  # qué se compara con la base: "reportes" o "eventos" de entrada
+    por_reporte: str  # qué se compara con la base: "reportes", "eventos" de entrada o de "salida"
     preparar: list[Mensaje]
     esperados_preparar: int
     rondas: list[Ronda]
@@ -69,9 +69,10 @@ def _ronda_distintivos(banco, n: int, r: int) -> Ronda:
 def notificaciones(banco, n: int, rondas: int) -> Plan:
     """Los `convenio.firmado` (sus contactos reciben un correo cada uno), luego hechos que avisan a alguien: objetivos
     cumplidos y distintivos otorgados, un correo por hecho (1 → 1), y reportes rechazados, que se anotan para el
-    resumen del periodo (ningún correo por cada uno)."""
+    resumen del periodo (ningún correo por cada uno). Se compara con la base que envía un correo por mensaje: lo
+    que publica (un `notificacion.enviada` por correo entregado) contra los correos por segundo de la base."""
     convenios_ = _convenios(banco, "notif", 10 * n * rondas)
-    return Plan("notificaciones", "copia", "eventos", [c.firmado(c.reporte()) for c in convenios_], len(convenios_),
+    return Plan("notificaciones", "correo", "salida", [c.firmado(c.reporte()) for c in convenios_], len(convenios_),
                 [Ronda(_avisos(convenios_, n, f"{banco.corrida}notif{r}"), n, _con_correo(n))
                  for r in range(1, rondas + 1)])
 

@@ -2,9 +2,10 @@
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 _ENLACE = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|\bwww\.|@")
 _DOMINIO = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|xyz|app|dev|io|gob|gov|edu|online|site|top|club|"
@@ -37,6 +38,12 @@ ASUNTOS = {
 }
 
 
+@cache
+def _asunto(aviso: str) -> Template:
+    """Compilada una vez: compilar una plantilla cuesta más que usarla."""
+    return _entorno.from_string(ASUNTOS[aviso])
+
+
 @dataclass(frozen=True)
 class Mensaje:
     asunto: str
@@ -48,7 +55,7 @@ def redactar(aviso: str, datos: dict, **extra) -> Mensaje:
     """El aviso con los datos del evento (`d`) y lo que la plantilla necesite además (p. ej. `dias`)."""
     contexto = {"d": datos, **extra}
     return Mensaje(
-        asunto=_entorno.from_string(ASUNTOS[aviso]).render(contexto),
+        asunto=_asunto(aviso).render(contexto),
         texto=_entorno.get_template(f"{aviso}.txt.j2").render(contexto),
         html=_entorno.get_template(f"{aviso}.html.j2").render(contexto),
     )

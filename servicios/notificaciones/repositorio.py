@@ -2,7 +2,7 @@
 memoria y la de PostgreSQL (esquema `notificaciones`)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 import asyncpg
@@ -174,9 +174,23 @@ class PostgresNotificaciones(EnPostgres, EnMemoriaNotificaciones):
     async def registrar(self, notificacion_id: str, tomada_hasta, estado: str, error: str | None = None,
                         reintento_en_s: float = 0) -> bool:
         """Resultado de un intento; falso si ya no era nuestra (se nos venció el plazo y otro la tomó)."""
-        return await self.conn.fetchval(
-            """UPDATE entregas SET estado = $2, intentos = intentos + 1, ultimo_error = $3, tomada_hasta = NULL,
-                      enviada_en = CASE WHEN $2 = 'enviada' THEN now() END,
-                      proximo_intento = now() + make_interval(secs => $4)
-               WHERE notificacion_id = $1 AND estado = 'en_curso' AND tomada_hasta = $5 RETURNING true""",
-            notificacion_id, estado, error, reintento_en_s, tomada_hasta) is not None
+        return bool(await self.registrar_varias(
+            [(notificacion_id, tomada_hasta, estado, error, reintento_en_s, datetime.now(UTC))]))
+
+    async def registrar_varias(self, resultados: list[tuple]) -> set[str]:
+        """Resultados de varios intentos, `(notificacion_id, tomada_hasta, estado, error, reintento_en_s, cuando)`,
+        en una sola sentencia; devuelve las entregas que seguían siendo nuestras (las demás se vencieron y otro las
+        tomó). El próximo intento se cuenta con el reloj de la base, el mismo con que se toman."""
+        if not resultados:
+            return set()
+        ids, tomadas, estados, errores, esperas, cuandos = map(list, zip(*resultados, strict=True))
+        filas = await self.conn.fetch(
+            """UPDATE entregas e SET estado = r.estado, intentos = e.intentos + 1, ultimo_error = r.error,
+                      tomada_hasta = NULL, enviada_en = CASE WHEN r.estado = 'enviada' THEN r.cuando END,
+                      proximo_intento = now() + make_interval(secs => r.espera)
+               FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::float8[], $6::timestamptz[])
+                    AS r(notificacion_id, tomada_hasta, estado, error, espera, cuando)
+               WHERE e.notificacion_id = r.notificacion_id AND e.estado = 'en_curso'
+                 AND e.tomada_hasta = r.tomada_hasta
+               RETURNING e.notificacion_id""", ids, tomadas, estados, errores, esperas, cuandos)
+        return {f["notificacion_id"] for f in filas}

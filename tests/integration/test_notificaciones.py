@@ -33,9 +33,9 @@ from plataforma.nube import Entrada, armar, leer, mensaje
 from plataforma.periodico import una_vez
 from servicios.notificaciones.app import crear_servicio
 from servicios.notificaciones.casos_de_uso import avisar_por_vencer, resumir_rechazos
-from servicios.notificaciones.canales import enviar_correo
+from servicios.notificaciones.canales import Correos, enviar_correo
 from servicios.notificaciones.config import AjustesNotificaciones
-from servicios.notificaciones.envio import entregar, entregar_pendientes
+from servicios.notificaciones.envio import Canales, entregar, entregar_pendientes, registrar
 from servicios.notificaciones.repositorio import PostgresNotificaciones
 from servicios.notificaciones.suscriptores import reacciones
 from tests.avisos import DATOS, ESPERADO
@@ -279,7 +279,7 @@ async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_i
                 retomadas = await PostgresNotificaciones(conn).tomar(10, plazo_s=30)
             await asyncio.sleep(0.02)
         [retomada] = retomadas
-        await entregar(servicio, None, retomada)
+        await registrar(servicio, [await entregar(ajustes, Canales(Correos(ajustes), None), retomada)])
         segundo = await buzon.esperar(lambda m: len(buzon.mensajes) == 2, 10)
         assert buzon.mensajes[0]["Message-ID"] == segundo["Message-ID"] == f"<{tomada['notificacion_id']}@alva.local>"
         # Registrada, ya nadie la toma de nuevo: no hay tercer correo.
@@ -291,6 +291,61 @@ async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_i
         async with pool.acquire() as conn:
             assert not await PostgresNotificaciones(conn).registrar(
                 tomada["notificacion_id"], tomada["tomada_hasta"], "enviada")
+    finally:
+        buzon.controlador.stop()
+
+
+async def test_los_correos_reusan_sus_conexiones_y_cada_uno_queda_registrado_con_su_hecho(infra, esquema):
+    """Veinte avisos de golpe: viajan por a lo más tantas conexiones SMTP como entregas a la vez (no una por
+    correo), y cada entrega queda enviada con exactamente un `notificacion.enviada` en el outbox."""
+    buzon = Buzon()
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                        smtp_host="127.0.0.1", smtp_puerto=buzon.puerto, entregas_a_la_vez=4)
+        servicio = servicio_de(esquema, ajustes)
+        await servicio.procesador.procesar_lote(
+            pool, [hecho(ConvenioFirmado.model_validate(DATOS["convenio_firmado"]), "imss-guanajuato")])
+        cumplidos = [hecho(ObjetivoCumplido.model_validate({**DATOS["objetivo_cumplido"], "objetivo_id": f"o-{k}"}),
+                           "imss-guanajuato") for k in range(20)]
+        await servicio.procesador.procesar_lote(pool, cumplidos)
+        async with pool.acquire() as conn:
+            cuantas = await conn.fetchval("SELECT count(*) FROM entregas")
+        assert cuantas > 20
+        filas = await avisar_y_entregar(esquema, ajustes, None, lambda f: len(f) == cuantas and terminadas(f))
+        assert {f["estado"] for f in filas} == {"enviada"} and len(buzon.mensajes) == cuantas
+        assert 1 <= len(buzon.conexiones) <= 4, buzon.conexiones
+        enviadas = [h["notificacion_id"] for h in await hechos(pool, "notificacion.enviada.v1")]
+        assert sorted(enviadas) == sorted(f["notificacion_id"] for f in filas)
+    finally:
+        buzon.controlador.stop()
+
+
+async def test_una_conexion_que_el_servidor_cerro_se_reemplaza_sin_perder_el_correo(infra, esquema):
+    """El servidor cierra las conexiones ociosas (aquí tras 0,3 s): el siguiente correo va por una nueva y llega
+    al primer intento."""
+    buzon = Buzon()
+    buzon.controlador = Controller(buzon, hostname="127.0.0.1", port=buzon.puerto, timeout=0.3)
+    buzon.controlador.start()
+    try:
+        nombre, pool = esquema
+        await tecnico_de_penjamo(pool)
+        ajustes = AjustesNotificaciones(kafka_bootstrap_servers=infra.kafka, postgres_dsn=infra.postgres_dsn,
+                                        smtp_host="127.0.0.1", smtp_puerto=buzon.puerto)
+        correos = Correos(ajustes)
+        base = {"destinatario": "sistemas@penjamo.example", "asunto": "Prueba", "texto": "Hola", "html": "<p>Hola</p>",
+                "evento_id": "e", "aviso": "rechazo", "adjuntos": "[]"}
+        await correos.enviar({**base, "notificacion_id": "uno"})
+        assert correos.libres() == 1
+        limite = time.monotonic() + 10
+        while correos.libres() and time.monotonic() < limite:  # hasta que el servidor la cierre por ociosa
+            await asyncio.sleep(0.05)
+        assert correos.libres() == 0
+        await correos.enviar({**base, "notificacion_id": "dos"})
+        assert [m["Message-ID"] for m in buzon.mensajes] == ["<uno@alva.local>", "<dos@alva.local>"]
+        assert correos.abiertas == 2 and len(buzon.conexiones) == 2
+        await correos.cerrar()
     finally:
         buzon.controlador.stop()
 

@@ -53,3 +53,28 @@ def test_quien_recibe_que():
                                                                  [], [])
     # El webhook de una institución no recibe lo de otra.
     assert destinatarios("rechazo", "penjamo", [], [], [gancho]) == []
+
+
+def test_el_correo_crudo_se_lee_igual_con_la_politica_moderna_del_lector():
+    """El correo se arma con las clases MIME de compat32 (más baratas); quien lo lee con `policy.default` ve lo
+    mismo que se redactó: acentos en el asunto y en el nombre del remitente, texto, HTML y adjunto."""
+    import json
+    from email import message_from_bytes, policy
+
+    from servicios.notificaciones.canales import correo
+
+    mensaje = redactar("distintivo_otorgado", OTORGADO)
+    entrega = {"destinatario": "dirección <direccion@imss.example>", "asunto": mensaje.asunto + " — año 2026",
+               "texto": mensaje.texto, "html": mensaje.html, "notificacion_id": "n-1", "evento_id": "e-1",
+               "aviso": "distintivo_otorgado", "adjuntos": json.dumps([["d.jwt", "application/vc+jwt", "eyJ.x.y"]])}
+    crudo = correo(entrega, "Procuraduría de los Derechos Humanos <distintivo-alva@prodheg.example>")
+    assert crudo.isascii()  # viaja por cualquier servidor, con o sin SMTPUTF8
+    leido = message_from_bytes(crudo, policy=policy.default)
+    assert leido["Subject"] == entrega["asunto"]
+    assert leido["From"].addresses[0].display_name == "Procuraduría de los Derechos Humanos"
+    assert leido["To"].addresses[0].addr_spec == "direccion@imss.example"
+    assert leido["Message-ID"] == "<n-1@alva.local>" and leido["X-ALVA-Aviso"] == "distintivo_otorgado"
+    assert leido.get_body(("plain",)).get_content() == mensaje.texto
+    assert leido.get_body(("html",)).get_content() == mensaje.html
+    assert {a.get_filename(): a.get_content() for a in leido.iter_attachments()} == {"d.jwt": b"eyJ.x.y"}
+    assert leido["Date"] is not None

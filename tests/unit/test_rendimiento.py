@@ -59,3 +59,19 @@ def test_las_metricas_prometheus_se_suman_por_nombre():
              'alva_eventos_procesados_total{servicio="capacitacion",tipo="b"} 4.0\n'
              'alva_outbox_pendientes{servicio="capacitacion"} 0.0\n')
     assert sumar_metricas(texto) == {"alva_eventos_procesados_total": 7.0, "alva_outbox_pendientes": 0.0}
+
+
+def test_los_hechos_sinteticos_del_banco_no_repiten_ids_con_otro_contenido():
+    """Los servicios rechazan un id ya usado con otro contenido (`id_reutilizado`): si la carga del banco repitiera
+    ids, mediría rechazos en vez de trabajo. Los avances de dos objetivos por la misma sesión llevan ordinales."""
+    from datetime import date
+
+    from alva.rendimiento import carga
+
+    [convenio] = carga.convenios("REND-prueba", ["penjamo"], 1, 2, date(2026, 11, 26))
+    mensajes = []
+    for n, sesion in enumerate(carga.sesiones([convenio], 2, "prueba"), start=1):
+        hechos = carga.de_capacitacion(sesion)
+        mensajes += [sesion, *hechos, *convenio.avances(hechos[0], n)]
+    ids = [m.id for m in mensajes]
+    assert len(ids) == len(set(ids)) == 2 * (1 + 4 + 2) + 2  # dos avances por sesión y los dos cumplidos al final

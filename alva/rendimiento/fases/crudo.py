@@ -4,19 +4,25 @@ línea base con que se compara cada servicio."""
 import asyncio
 import time
 
+import aiosmtplib
+
 from alva.rendimiento import carga, conexion
 from alva.rendimiento.banco import Banco, avisar
 from alva.rendimiento.informe import tabla
 from alva.rendimiento.medidas import mediana, por_segundo
 from alva.rendimiento.sonda import enviar
 from plataforma.config import Ajustes
+from servicios.notificaciones.config import AjustesNotificaciones
 
-# nombre → (qué hace, eventos de salida por reporte, escritura en PostgreSQL)
+# nombre → (qué hace, eventos de salida por reporte, escritura en PostgreSQL o correo)
 CANALES = {
     "abanico": ("consumir → producir 1→4, commit por lote", 4, None),
     "copia": ("consumir → un COPY por lote → producir 1:1", 1, "copia"),
     "insercion": ("consumir → un INSERT por mensaje → producir 1:1", 1, "insercion"),
+    "correo": ("consumir → un correo SMTP por mensaje → producir 1:1", 1, "correo"),
 }
+# Las del servicio: tantas conexiones SMTP como entregas a la vez, reusadas.
+CONEXIONES_SMTP = AjustesNotificaciones.model_fields["entregas_a_la_vez"].default
 PRODUCIR = "producir (acks=all, idempotente)"
 
 
@@ -61,11 +67,13 @@ async def _preparar_tablas() -> None:
 
 async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: int, bd: str | None) -> float:
     """Lee `n` reportes desde el principio en lotes como los de los servicios; por lote: escribe en PostgreSQL
-    (si `bd`), publica `abanico` eventos por reporte con acks=all, espera las confirmaciones y confirma offsets."""
+    (si `bd`) o envía un correo por reporte al buzón SMTP del mundo (si `bd` es "correo"), publica `abanico` eventos
+    por reporte con acks=all, espera las confirmaciones y confirma offsets."""
     tps = await banco.sonda.particiones([entrada])
     consumidor = await conexion.consumidor(f"rendimiento-{banco.corrida}-{salida}")
     productor = await conexion.productor()
-    conn = await conexion.postgres() if bd else None
+    conn = await conexion.postgres() if bd in ("copia", "insercion") else None
+    smtp = await _conexiones_smtp(CONEXIONES_SMTP) if bd == "correo" else []
     try:
         consumidor.assign(tps)
         await consumidor.seek_to_beginning(*tps)
@@ -77,6 +85,8 @@ async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: in
                 continue
             if conn is not None:
                 await _escribir(conn, bd, registros)
+            if smtp:
+                await _enviar_correos(smtp, registros)
             envios = [await productor.send(salida, r.value, key=r.key, headers=list(r.headers))
                       for r in registros for _ in range(abanico)]
             await asyncio.gather(*envios)
@@ -88,6 +98,27 @@ async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: in
         await productor.stop()
         if conn is not None:
             await conn.close()
+        for c in smtp:
+            await c.quit()
+
+
+async def _conexiones_smtp(cuantas: int) -> list[aiosmtplib.SMTP]:
+    a = AjustesNotificaciones()
+    conexiones = [aiosmtplib.SMTP(hostname=a.smtp_host, port=a.smtp_puerto, timeout=a.smtp_timeout_s)
+                  for _ in range(cuantas)]
+    await asyncio.gather(*(c.connect() for c in conexiones))
+    return conexiones
+
+
+async def _enviar_correos(conexiones: list[aiosmtplib.SMTP], registros) -> None:
+    """Un correo mínimo por reporte (el reporte es el cuerpo), repartidos entre las conexiones."""
+    async def por(conexion_, parte) -> None:
+        for r in parte:
+            crudo = (f"From: rendimiento@alva.local\r\nTo: buzon@alva.local\r\nSubject: reporte\r\n"
+                     f"Message-ID: <{r.topic}-{r.partition}-{r.offset}@alva.local>\r\n\r\n").encode() + r.value
+            await conexion_.sendmail("rendimiento@alva.local", ["buzon@alva.local"], crudo)
+
+    await asyncio.gather(*(por(c, registros[k::len(conexiones)]) for k, c in enumerate(conexiones)))
 
 
 async def _escribir(conn, bd: str, registros) -> None:

@@ -93,7 +93,8 @@ def resumir(plan: Plan, medidas: list[dict]) -> dict:
             "rss_mb": max(max(m["rss_mb"].values(), default=0) for m in medidas), "rondas": medidas}
 
 
-BASES = {"abanico": "1→4", "copia": "COPY 1:1"}
+BASES = {"abanico": "1→4", "copia": "COPY 1:1", "correo": "correo 1:1"}
+COMPARA = {"reportes": "reportes_s", "eventos": "eventos_entrada_s", "salida": "eventos_salida_s"}
 
 
 def proporcion(servicio: dict, crudo: dict | None) -> tuple[str, float | None]:
@@ -101,7 +102,7 @@ def proporcion(servicio: dict, crudo: dict | None) -> tuple[str, float | None]:
     if not crudo or not crudo.get(servicio["base"], {}).get("reportes_s"):
         return BASES[servicio["base"]], None
     base = crudo[servicio["base"]]["reportes_s"]
-    propio = servicio["reportes_s"] if servicio["compara"] == "reportes" else servicio["eventos_entrada_s"]
+    propio = servicio[COMPARA[servicio["compara"]]]
     return f"{BASES[servicio['base']]} {base:,.0f}/s", propio / base if propio else None
 
 
@@ -111,8 +112,12 @@ def imprimir(r: dict, resultados: dict) -> str:
         base, fraccion = proporcion(s, crudo)
         filas.append((nombre, s["reportes_s"], s["eventos_entrada_s"], s["eventos_salida_s"], base,
                       porcentaje(fraccion), s["rechazos"], _decimal(s["cpu_s_por_1000"]), s["rss_mb"]))
-    notas = ["% de la base: capacitacion en reportes/s contra 1→4; los demás en eventos de entrada/s contra 1:1 "
-             "con COPY (meta: ≥ 30 %)."]
+    notas = ["% de la base: capacitacion en reportes/s contra 1→4; convenios y distintivos en eventos de entrada/s "
+             "contra 1:1 con COPY; notificaciones en correos entregados y publicados por segundo contra la base que "
+             "envía un correo por mensaje al mismo buzón (meta: ≥ 30 %)."]
+    for nombre, s in r["servicios"].items():
+        if s["rechazos"]:
+            notas.append(f"¡{nombre} rechazó {s['rechazos']:,} entradas! La carga no es la que se quería medir.")
     if not crudo or "error" in crudo:
         notas.append("Sin la fase raw en esta corrida no hay base con que comparar (--fases raw,solo).")
     return tabla(f"Cada servicio solo ({r['reportes']:,} reportes; mediana de {r['rondas']} ronda(s))",
