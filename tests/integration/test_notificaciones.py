@@ -350,6 +350,45 @@ async def test_una_conexion_que_el_servidor_cerro_se_reemplaza_sin_perder_el_cor
         buzon.controlador.stop()
 
 
+async def test_tomar_entregas_lee_solo_las_que_toma(infra, esquema):
+    """Con 20 000 entregas ya enviadas y 5 000 esperando (un atraso grande), tomar 20 lee unas 20 filas por sus
+    índices parciales, en orden: ni recorre la tabla ni ordena todo lo que espera en cada toma."""
+    nombre, pool = esquema
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """INSERT INTO entregas (notificacion_id, evento_id, evento_tipo, aviso, institucion, canal, destinatario,
+                                     asunto, texto, html, causa, adjuntos, creada_en, estado, proximo_intento)
+               SELECT 'n-' || g, 'e-' || g, 't', 'objetivo_cumplido', 'penjamo', 'email', 'a@penjamo.example', 'a',
+                      'texto', '<p>html</p>', '{}', '[]', now(), CASE WHEN g <= 20000 THEN 'enviada' ELSE 'pendiente' END,
+                      now() - make_interval(secs => 25000 - g)
+               FROM generate_series(1, 25000) g""")
+        await conn.execute("ANALYZE entregas")
+        deshacer = conn.transaction()  # EXPLAIN ANALYZE ejecuta la toma: se deshace
+        await deshacer.start()
+        [plan] = json.loads(await conn.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) " + _sentencia_de(
+            PostgresNotificaciones.tomar), 20, 45.0))
+        await deshacer.rollback()
+        tomadas = await PostgresNotificaciones(conn).tomar(20, 45.0)
+    leidas = [n["Actual Rows"] * n.get("Actual Loops", 1) for n in _nodos(plan["Plan"])
+              if n.get("Relation Name") == "entregas" and n.get("Index Name") != "entregas_pkey"]
+    assert leidas and max(leidas) <= 40, leidas
+    # las más antiguas primero
+    assert sorted(t["notificacion_id"] for t in tomadas) == sorted(f"n-{g}" for g in range(20001, 20021))
+
+
+def _nodos(nodo: dict):
+    yield nodo
+    for hijo in nodo.get("Plans", []):
+        yield from _nodos(hijo)
+
+
+def _sentencia_de(metodo) -> str:
+    """La sentencia SQL de un método del repositorio, tal como la envía."""
+    import inspect
+    import re
+    return re.search(r'fetch\(\s*"""(.*?)"""', inspect.getsource(metodo), re.S).group(1)
+
+
 MODELOS = {"convenio_firmado": ConvenioFirmado, "objetivo_cumplido": ObjetivoCumplido,
            "evidencia_rechazada": EvidenciaRechazada, "distintivo_otorgado": DistintivoOtorgado,
            "distintivo_vencido": DistintivoVencido, "distintivo_revocado": DistintivoRevocado,

@@ -12,14 +12,16 @@ from alva.rendimiento.informe import tabla
 from alva.rendimiento.medidas import mediana, por_segundo
 from alva.rendimiento.sonda import enviar
 from plataforma.config import Ajustes
+from servicios.notificaciones.canales import correo
 from servicios.notificaciones.config import AjustesNotificaciones
+from servicios.notificaciones.plantillas import redactar
 
 # nombre → (qué hace, eventos de salida por reporte, escritura en PostgreSQL o correo)
 CANALES = {
     "abanico": ("consumir → producir 1→4, commit por lote", 4, None),
     "copia": ("consumir → un COPY por lote → producir 1:1", 1, "copia"),
     "insercion": ("consumir → un INSERT por mensaje → producir 1:1", 1, "insercion"),
-    "correo": ("consumir → un correo SMTP por mensaje → producir 1:1", 1, "correo"),
+    "correo": ("consumir → un correo de aviso por SMTP → producir 1:1", 1, "correo"),
 }
 # Las del servicio: tantas conexiones SMTP como entregas a la vez, reusadas.
 CONEXIONES_SMTP = AjustesNotificaciones.model_fields["entregas_a_la_vez"].default
@@ -74,6 +76,7 @@ async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: in
     productor = await conexion.productor()
     conn = await conexion.postgres() if bd in ("copia", "insercion") else None
     smtp = await _conexiones_smtp(CONEXIONES_SMTP) if bd == "correo" else []
+    modelos = correos_modelo(banco) if bd == "correo" else []
     try:
         consumidor.assign(tps)
         await consumidor.seek_to_beginning(*tps)
@@ -86,7 +89,7 @@ async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: in
             if conn is not None:
                 await _escribir(conn, bd, registros)
             if smtp:
-                await _enviar_correos(smtp, registros)
+                await _enviar_correos(smtp, modelos, registros)
             envios = [await productor.send(salida, r.value, key=r.key, headers=list(r.headers))
                       for r in registros for _ in range(abanico)]
             await asyncio.gather(*envios)
@@ -110,13 +113,30 @@ async def _conexiones_smtp(cuantas: int) -> list[aiosmtplib.SMTP]:
     return conexiones
 
 
-async def _enviar_correos(conexiones: list[aiosmtplib.SMTP], registros) -> None:
-    """Un correo mínimo por reporte (el reporte es el cuerpo), repartidos entre las conexiones."""
+MARCA = "00000000-0000-0000-0000-000000000000"  # el id de notificación de los correos modelo
+
+
+def correos_modelo(banco: Banco) -> list[bytes]:
+    """Los correos que notificaciones envía en su fase (un objetivo cumplido, un distintivo otorgado), armados una
+    vez con sus plantillas: la base envía los mismos bytes, cambiando sólo el Message-ID, sin redactar ni armar."""
+    [convenio] = carga.convenios(f"REND-{banco.corrida}-modelo", banco.instituciones[:1], 1, 3, banco.hoy)
+    causa = convenio.sesion("S-modelo")
+    modelos = []
+    for aviso, hecho in (("objetivo_cumplido", convenio.cumplido(causa)), ("distintivo_otorgado", convenio.otorgado(causa))):
+        mensaje = redactar(aviso, hecho.evento.data)
+        modelos.append(correo({"destinatario": f"enlace@{convenio.institucion}.example", "asunto": mensaje.asunto,
+                               "texto": mensaje.texto, "html": mensaje.html, "notificacion_id": MARCA,
+                               "evento_id": hecho.id, "aviso": aviso, "adjuntos": "[]"},
+                              AjustesNotificaciones().smtp_remitente))
+    return modelos
+
+
+async def _enviar_correos(conexiones: list[aiosmtplib.SMTP], modelos: list[bytes], registros) -> None:
+    """Un correo por reporte, alternando los modelos, repartidos entre las conexiones."""
     async def por(conexion_, parte) -> None:
         for r in parte:
-            crudo = (f"From: rendimiento@alva.local\r\nTo: buzon@alva.local\r\nSubject: reporte\r\n"
-                     f"Message-ID: <{r.topic}-{r.partition}-{r.offset}@alva.local>\r\n\r\n").encode() + r.value
-            await conexion_.sendmail("rendimiento@alva.local", ["buzon@alva.local"], crudo)
+            crudo = modelos[r.offset % len(modelos)].replace(MARCA.encode(), f"{r.topic}-{r.partition}-{r.offset}".encode())
+            await conexion_.sendmail("distintivo-alva@prodheg.example", ["enlace@alva.example"], crudo)
 
     await asyncio.gather(*(por(c, registros[k::len(conexiones)]) for k, c in enumerate(conexiones)))
 
