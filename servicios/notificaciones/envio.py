@@ -113,6 +113,9 @@ async def entregar(ajustes: AjustesNotificaciones, canales: Canales, e) -> Resul
         estado = "fallida" if e["intentos"] + 1 >= ajustes.intentos_max else "pendiente"
         espera = espera_reintento(e["intentos"] + 1, ajustes, x.espera_s)
         log.info("entrega %s (%s): %s; %s", e["notificacion_id"], e["destinatario"], error, estado)
+    except Exception as x:  # noqa: BLE001 - algo de la entrega misma (un adjunto mal formado): repetir no lo arregla
+        log.exception("entrega %s (%s): no se pudo armar o enviar", e["notificacion_id"], e["destinatario"])
+        estado, error = "fallida", f"{type(x).__name__}: {x}"
     return Resultado(e, estado, error, espera, datetime.now(UTC))
 
 

@@ -78,3 +78,18 @@ def test_el_correo_crudo_se_lee_igual_con_la_politica_moderna_del_lector():
     assert leido.get_body(("html",)).get_content() == mensaje.html
     assert {a.get_filename(): a.get_content() for a in leido.iter_attachments()} == {"d.jwt": b"eyJ.x.y"}
     assert leido["Date"] is not None
+
+
+async def test_una_entrega_que_no_se_puede_armar_queda_fallida_sin_volver_a_intentarse():
+    """Un adjunto con un tipo sin `/` no arma ningún correo, hoy ni mañana: la entrega queda fallida al primer
+    intento, con el motivo, en vez de quedar tomada y retomarse cada vez que vence su plazo."""
+    from servicios.notificaciones.canales import Correos
+    from servicios.notificaciones.config import AjustesNotificaciones
+    from servicios.notificaciones.envio import Canales, entregar
+
+    ajustes = AjustesNotificaciones(smtp_host="127.0.0.1", smtp_puerto=9)  # nada escucha: no debe llegar a conectar
+    entrega = {"canal": "email", "destinatario": "a@penjamo.example", "asunto": "x", "texto": "t", "html": "<p>h</p>",
+               "notificacion_id": "n-1", "evento_id": "e-1", "aviso": "distintivo_otorgado", "intentos": 0,
+               "adjuntos": '[["d.jwt", "jwt-sin-subtipo", "eyJ"]]'}
+    resultado = await entregar(ajustes, Canales(Correos(ajustes), None), entrega)
+    assert resultado.estado == "fallida" and "TypeError" in resultado.error
