@@ -359,7 +359,8 @@ async def test_tomar_entregas_lee_solo_las_que_toma(infra, esquema):
             """INSERT INTO entregas (notificacion_id, evento_id, evento_tipo, aviso, institucion, canal, destinatario,
                                      asunto, texto, html, causa, adjuntos, creada_en, estado, proximo_intento)
                SELECT 'n-' || g, 'e-' || g, 't', 'objetivo_cumplido', 'penjamo', 'email', 'a@penjamo.example', 'a',
-                      'texto', '<p>html</p>', '{}', '[]', now(), CASE WHEN g <= 20000 THEN 'enviada' ELSE 'pendiente' END,
+                      'texto', '<p>html</p>', '{}', '[]', now(),
+                      CASE WHEN g <= 20000 THEN 'enviada' ELSE 'pendiente' END,
                       now() - make_interval(secs => 25000 - g)
                FROM generate_series(1, 25000) g""")
         await conn.execute("ANALYZE entregas")

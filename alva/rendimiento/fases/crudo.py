@@ -122,7 +122,8 @@ def correos_modelo(banco: Banco) -> list[bytes]:
     [convenio] = carga.convenios(f"REND-{banco.corrida}-modelo", banco.instituciones[:1], 1, 3, banco.hoy)
     causa = convenio.sesion("S-modelo")
     modelos = []
-    for aviso, hecho in (("objetivo_cumplido", convenio.cumplido(causa)), ("distintivo_otorgado", convenio.otorgado(causa))):
+    avisos = (("objetivo_cumplido", convenio.cumplido(causa)), ("distintivo_otorgado", convenio.otorgado(causa)))
+    for aviso, hecho in avisos:
         mensaje = redactar(aviso, hecho.evento.data)
         modelos.append(correo({"destinatario": f"enlace@{convenio.institucion}.example", "asunto": mensaje.asunto,
                                "texto": mensaje.texto, "html": mensaje.html, "notificacion_id": MARCA,
@@ -135,7 +136,8 @@ async def _enviar_correos(conexiones: list[aiosmtplib.SMTP], modelos: list[bytes
     """Un correo por reporte, alternando los modelos, repartidos entre las conexiones."""
     async def por(conexion_, parte) -> None:
         for r in parte:
-            crudo = modelos[r.offset % len(modelos)].replace(MARCA.encode(), f"{r.topic}-{r.partition}-{r.offset}".encode())
+            propio = f"{r.topic}-{r.partition}-{r.offset}".encode()
+            crudo = modelos[r.offset % len(modelos)].replace(MARCA.encode(), propio)
             await conexion_.sendmail("distintivo-alva@prodheg.example", ["enlace@alva.example"], crudo)
 
     await asyncio.gather(*(por(c, registros[k::len(conexiones)]) for k, c in enumerate(conexiones)))
