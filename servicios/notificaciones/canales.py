@@ -78,7 +78,6 @@ class Correos:
     def __init__(self, ajustes: AjustesNotificaciones) -> None:
         self.ajustes = ajustes
         self._libres: list[tuple[aiosmtplib.SMTP, float]] = []
-        self.abiertas = 0  # las que se abrieron en total (las pruebas cuentan con esto)
 
     async def enviar(self, entrega) -> None:
         """Un correo; `ErrorTemporal` o `ErrorPermanente` si no se pudo, según lo que dijo el servidor."""
@@ -126,7 +125,6 @@ class Correos:
         except BaseException:
             self._descartar(smtp)
             raise
-        self.abiertas += 1
         return smtp
 
     def libres(self) -> int:
@@ -150,15 +148,6 @@ class Correos:
                 await smtp.quit(timeout=2)
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 self._descartar(smtp)
-
-
-async def enviar_correo(ajustes: AjustesNotificaciones, entrega) -> None:
-    """Un correo por una conexión propia, que se cierra al terminar."""
-    correos = Correos(ajustes)
-    try:
-        await correos.enviar(entrega)
-    finally:
-        await correos.cerrar()
 
 
 async def enviar_webhook(ajustes: AjustesNotificaciones, cliente: httpx.AsyncClient, entrega) -> None:

@@ -2,7 +2,7 @@
 memoria y la de PostgreSQL (esquema `notificaciones`)."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
 
 import asyncpg
@@ -179,12 +179,6 @@ class PostgresNotificaciones(EnPostgres, EnMemoriaNotificaciones):
                UPDATE entregas e SET estado = 'en_curso', tomada_hasta = now() + make_interval(secs => $2)
                FROM elegidas WHERE e.notificacion_id = elegidas.notificacion_id
                RETURNING e.*, e.causa::text AS causa_texto, e.adjuntos::text AS adjuntos_texto""", cuantas, plazo_s)
-
-    async def registrar(self, notificacion_id: str, tomada_hasta, estado: str, error: str | None = None,
-                        reintento_en_s: float = 0) -> bool:
-        """Resultado de un intento; falso si ya no era nuestra (se nos venció el plazo y otro la tomó)."""
-        return bool(await self.registrar_varias(
-            [(notificacion_id, tomada_hasta, estado, error, reintento_en_s, datetime.now(UTC))]))
 
     async def registrar_varias(self, resultados: list[tuple]) -> set[str]:
         """Resultados de varios intentos, `(notificacion_id, tomada_hasta, estado, error, reintento_en_s, cuando)`,
