@@ -4,11 +4,13 @@ lo que Kafka confirmó y aparta, con su error, lo que Kafka nunca aceptará, sin
 import asyncio
 import base64
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.errors import (
     InvalidTopicError,
     KafkaError,
@@ -71,6 +73,14 @@ def crear_productor(opciones: dict, client_id: str) -> AIOKafkaProducer:
     )
 
 
+@dataclass
+class _Lote:
+    """Un lote de registros de aiokafka y las filas del outbox que lleva."""
+
+    registros: BatchBuilder
+    filas: list = field(default_factory=list)
+
+
 class Relay:
     """Publica lo encolado en orden; al detenerse termina el lote en curso (nada confirmado se vuelve a enviar)."""
 
@@ -126,31 +136,43 @@ class Relay:
         self._despertar.set()
 
     async def publicar_pendientes(self, conn: asyncpg.Connection) -> int:
-        """Un lote: publica, espera cada confirmación, borra lo confirmado y aparta lo imposible. Cuántas salieron."""
+        """Un lote: publica, espera cada confirmación, borra lo confirmado y aparta lo imposible. Cuántas salieron.
+
+        Las filas van a Kafka en lotes de registros armados aquí, uno por partición (la misma que elegiría `send`
+        por su llave), con un futuro por lote y no por mensaje: lo que un lote de Kafka acepta o rechaza, lo acepta
+        o rechaza entero, igual que cuando el productor juntaba los mensajes por su cuenta."""
         filas = await conn.fetch(
             "SELECT id, topico, llave, valor, cabeceras::text AS cabeceras FROM outbox ORDER BY id LIMIT $1", self.lote)
         if not filas:
             return 0
         await self._conocer_topicos({f["topico"] for f in filas})
         enviadas, apartadas, fallo = [], [], None
-        envios = []
+        por_particion: dict[tuple[str, int], list] = {}
+        particiones: dict[tuple[str, bytes | None], int] = {}
         for f in filas:
             if (problema := self._imposible(f)) is not None:
                 apartadas.append((f, problema))
                 continue
             try:
-                futuro = await self.productor.send(f["topico"], f["valor"], key=f["llave"],
-                                                   headers=cabeceras_de_json(f["cabeceras"]))
+                particion = await self._particion(f["topico"], f["llave"], particiones)
             except PERMANENTES as e:
                 apartadas.append((f, f"{type(e).__name__}: {e}"))
                 continue
-            envios.append((f, futuro))
+            por_particion.setdefault((f["topico"], particion), []).append(f)
+        envios = []  # (filas del lote, futuro)
+        for (topico, particion), grupo in por_particion.items():
+            for lote in self._lotes(grupo):
+                try:
+                    envios.append((lote, await self.productor.send_batch(lote.registros, topico,
+                                                                         partition=particion)))
+                except PERMANENTES as e:
+                    apartadas += [(f, f"{type(e).__name__}: {e}") for f in lote.filas]
         resultados = await asyncio.gather(*(futuro for _, futuro in envios), return_exceptions=True)
-        for (f, _), resultado in zip(envios, resultados, strict=True):
+        for (lote, _), resultado in zip(envios, resultados, strict=True):
             if not isinstance(resultado, BaseException):
-                enviadas.append(f["id"])
+                enviadas += [f["id"] for f in lote.filas]
             elif isinstance(resultado, PERMANENTES):
-                apartadas.append((f, f"{type(resultado).__name__}: {resultado}"))
+                apartadas += [(f, f"{type(resultado).__name__}: {resultado}") for f in lote.filas]
             else:
                 fallo = fallo or resultado
         async with conn.transaction():
@@ -164,6 +186,30 @@ class Relay:
         if fallo is not None:  # transitorio: lo que no salió se reintenta en el siguiente turno
             raise fallo if isinstance(fallo, Exception) else KafkaError(str(fallo))
         return len(enviadas) + len(apartadas)
+
+    async def _particion(self, topico: str, llave: bytes | None, conocidas: dict) -> int:
+        """La partición que `send` elegiría (el particionador del productor), una vez por llave y turno."""
+        if llave is not None and (topico, llave) in conocidas:
+            return conocidas[topico, llave]
+        await self.productor.client._wait_on_metadata(topico)  # noqa: SLF001 - lo mismo que hace `send`
+        particion = self.productor._partition(topico, None, None, None, llave, None)  # noqa: SLF001
+        if llave is not None:
+            conocidas[topico, llave] = particion
+        return particion
+
+    def _lotes(self, grupo: list) -> Iterator["_Lote"]:
+        """Las filas de una partición, en orden, en lotes de registros de a lo más `max_batch_size` bytes (un
+        mensaje más grande va solo en el suyo)."""
+        lote = _Lote(self.productor.create_batch())
+        for f in grupo:
+            cabeceras = cabeceras_de_json(f["cabeceras"])
+            if lote.registros.append(key=f["llave"], value=f["valor"], timestamp=None, headers=cabeceras) is None:
+                yield lote
+                lote = _Lote(self.productor.create_batch())
+                lote.registros.append(key=f["llave"], value=f["valor"], timestamp=None, headers=cabeceras)
+            lote.filas.append(f)
+        if lote.filas:
+            yield lote
 
     def _imposible(self, fila) -> str | None:
         if fila["topico"] not in self._topicos:

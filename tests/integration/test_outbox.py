@@ -153,3 +153,44 @@ async def test_lo_que_kafka_no_aceptara_se_aparta_y_lo_demas_sigue(infra, esquem
     assert "bytes" in apartados[topico]
     # Nada se reintenta en bucle: el relay siguió, sin volver a publicar lo que Kafka ya había aceptado.
     assert relay.publicados == 3
+
+
+async def test_cada_llave_va_a_la_particion_que_elegiria_send_y_en_orden(infra, esquema):
+    """El relay arma sus lotes por partición: la de cada llave es la del particionador de aiokafka (la de siempre),
+    y dentro de cada partición el orden es el del outbox, también cuando un lote no cabe en uno de Kafka."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    nombre, pool = esquema
+    topico = f"alva.pruebas.{unico('outbox-particiones')}"
+    await topicos.crear(infra.opciones(), [topico], particiones=3)
+    llaves = [f"institucion-{k}".encode() for k in range(6)]
+    grande = 300_000  # cuatro de estos no caben en un lote de 1 MiB
+    mensajes = [Mensaje(topico, llaves[i % 6], f"{i}:".encode() + (b"x" * grande if i % 10 == 0 else b""))
+                for i in range(120)]
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.encolar(conn, nombre, mensajes)
+    relay, tarea = await _relay(infra, pool, nombre)
+    try:
+        await _vacio(pool)
+    finally:
+        await _parar(relay, tarea)
+    lector = AIOKafkaConsumer(topico, **infra.opciones(), auto_offset_reset="earliest", group_id=unico("lector"),
+                              max_partition_fetch_bytes=8 << 20)
+    await lector.start()
+    vistos = []
+    try:
+        limite = asyncio.get_running_loop().time() + 30
+        while len(vistos) < len(mensajes) and asyncio.get_running_loop().time() < limite:
+            for registros in (await lector.getmany(timeout_ms=500)).values():
+                vistos += registros
+    finally:
+        await lector.stop()
+    assert len(vistos) == len(mensajes)
+    particionar = DefaultPartitioner()
+    for registro in vistos:
+        assert registro.partition == particionar(registro.key, [0, 1, 2], [0, 1, 2])
+    for particion in {r.partition for r in vistos}:
+        numeros = [int(r.value.split(b":")[0]) for r in sorted(vistos, key=lambda r: r.offset)
+                   if r.partition == particion]
+        assert numeros == sorted(numeros)
+    assert relay.publicados == len(mensajes)
