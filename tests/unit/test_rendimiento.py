@@ -75,3 +75,26 @@ def test_los_hechos_sinteticos_del_banco_no_repiten_ids_con_otro_contenido():
         mensajes += [sesion, *hechos, *convenio.avances(hechos[0], n)]
     ids = [m.id for m in mensajes]
     assert len(ids) == len(set(ids)) == 2 * (1 + 4 + 2) + 2  # dos avances por sesión y los dos cumplidos al final
+
+
+def test_la_cadena_cruda_lee_lo_que_cada_servicio_leeria_y_atiende_solo_lo_suyo():
+    import importlib
+    import re
+
+    from alva.rendimiento.cadena_cruda import ETAPAS, POR_REPORTE, TIPO, _atiende, esperados
+
+    # Los tópicos de cada etapa son los que el patrón de su servicio suscribe.
+    ejemplo = {"ingreso": "alva.ingreso.municipio-leon", "capacitacion": "alva.capacitacion",
+               "convenios": "alva.convenios"}
+    for etapa, forma in ETAPAS.items():
+        patron = importlib.import_module(f"servicios.{etapa}.suscriptores").PATRON
+        assert set(forma.lee) == {t for t in POR_REPORTE if re.match(patron, ejemplo[t])}, etapa
+    # Por cada reporte: capacitacion atiende el reporte, convenios la sesión, distintivos la sesión y dos avances.
+    assert [esperados(ETAPAS[e], 10) for e in ETAPAS] == [10, 10, 30, 0]
+    sesion, constancia = [(TIPO, b"sesion")], [(TIPO, b"constancia")]
+    assert _atiende(ETAPAS["convenios"], "capacitacion", sesion)
+    assert not _atiende(ETAPAS["convenios"], "capacitacion", constancia)
+    assert not _atiende(ETAPAS["convenios"], "ingreso", [])
+    assert _atiende(ETAPAS["capacitacion"], "ingreso", [("otra", b"x")])
+    assert not _atiende(ETAPAS["capacitacion"], "convenios", [(TIPO, b"avance")])
+    assert _atiende(ETAPAS["distintivos"], "convenios", [(TIPO, b"avance")])

@@ -1,10 +1,13 @@
 """Fase `cadena`: los cuatro servicios juntos; N reportes de golpe a convenios que se cumplen con su último
 reporte, y cuántos reportes por segundo llegan a `sesion.completada`, al valor final de cada objetivo y al
-distintivo de cada convenio."""
+distintivo de cada convenio. Antes, los mismos reportes por la cadena cruda (`alva.rendimiento.cadena_cruda`):
+cuatro procesos de aiokafka a pelo con el mismo tráfico por Kafka y un COPY por lote, el techo de la máquina."""
 
+import asyncio
+import sys
 import time
 
-from alva.rendimiento import carga, procesos
+from alva.rendimiento import cadena_cruda, carga, conexion, procesos
 from alva.rendimiento.banco import Banco, avisar
 from alva.rendimiento.informe import tabla
 from alva.rendimiento.procesos import SERVICIOS
@@ -21,6 +24,7 @@ async def medir(banco: Banco) -> dict:
     convenios = [carga.Convenio(instituciones[k % len(instituciones)], f"REND-{banco.corrida}-cad-{k}",
                                 len(range(k, n, cuantos)), banco.hoy) for k in range(cuantos)]
     reportes = carga.sesiones(convenios, n, f"{banco.corrida}cad")
+    cruda = await medir_cruda(banco, reportes)
     await banco.saltar(SERVICIOS)
     instancias = await banco.arrancar({s: 1 for s in SERVICIOS})
     try:
@@ -47,7 +51,62 @@ async def medir(banco: Banco) -> dict:
             "vistos": {"sesiones": len(seguimiento.sesiones), "completos": len(seguimiento.completos),
                        "otorgados": len(seguimiento.otorgados)},
             "cpu_s_por_1000": {k: round(v / n * 1000, 2) for k, v in cpu.items()},
-            "rss_mb": {k: round(u.rss_mb, 1) for k, u in usos.items()}}
+            "rss_mb": {k: round(u.rss_mb, 1) for k, u in usos.items()}, "cruda": cruda}
+
+
+async def medir_cruda(banco: Banco, reportes: list[carga.Mensaje]) -> dict:
+    """Los reportes por las cuatro etapas crudas, cada una su proceso; cuándo atiende cada una lo último suyo."""
+    n, prefijo = len(reportes), f"rendimiento.{banco.corrida}.cadena"
+    topicos = [f"{prefijo}.{t}" for t in cadena_cruda.POR_REPORTE]
+    await conexion.crear_topicos(topicos)
+    await banco.sonda.esperar_lideres(topicos)
+    conn = await conexion.postgres()
+    try:
+        await cadena_cruda.preparar_tablas(conn)
+    finally:
+        await conn.close()
+    avisar(f"cadena cruda: {n:,} reportes por cuatro etapas de aiokafka a pelo")
+    particiones = len(await banco.sonda.particiones(topicos[:1]))
+    banco.bitacoras.mkdir(parents=True, exist_ok=True)
+    etapas = {}
+    for etapa in cadena_cruda.ETAPAS:
+        with open(banco.bitacoras / f"cruda-{etapa}.log", "ab") as bitacora:
+            etapas[etapa] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "alva.rendimiento.cadena_cruda", etapa, prefijo, str(n), str(particiones),
+                stdout=asyncio.subprocess.PIPE, stderr=bitacora, start_new_session=True)
+    try:
+        cpu_al_arrancar = {}
+        for etapa, proceso in etapas.items():
+            renglon = await _renglon(proceso, 90)
+            if renglon[:1] != ["lista"]:
+                raise RuntimeError(f"la etapa cruda {etapa} no arrancó; vea {banco.bitacoras}/cruda-{etapa}.log")
+            cpu_al_arrancar[etapa] = float(renglon[1])
+        reloj = time.time()
+        envio = await enviar(reportes, f"{prefijo}.ingreso")
+        limite = time.monotonic() + banco.opciones.plazo
+        hechos, cpu = {}, {}
+        for etapa, proceso in etapas.items():
+            while etapa not in cpu:
+                renglon = await _renglon(proceso, limite - time.monotonic())
+                if not renglon:
+                    raise RuntimeError(f"la etapa cruda {etapa} terminó antes de tiempo; vea "
+                                       f"{banco.bitacoras}/cruda-{etapa}.log")
+                if renglon[0] == "hecho":
+                    hechos[etapa] = float(renglon[1]) - reloj
+                elif renglon[0] == "fin":
+                    cpu[etapa] = float(renglon[2]) - cpu_al_arrancar[etapa]
+    finally:
+        for proceso in etapas.values():
+            if proceso.returncode is None:
+                proceso.kill()
+            await proceso.wait()
+    return {"envio_s": envio, "segundos": {e: hechos[e] for e in ("capacitacion", "convenios", "distintivos")},
+            "reportes_s": {e: n / hechos[e] for e in ("capacitacion", "convenios", "distintivos")},
+            "cpu_s_por_1000": {e: round(c / n * 1000, 2) for e, c in cpu.items()}}
+
+
+async def _renglon(proceso, plazo: float) -> list[str]:
+    return (await asyncio.wait_for(proceso.stdout.readline(), max(plazo, 0.1))).decode().split()
 
 
 async def registrar(banco: Banco, instancias, convenios: list[carga.Convenio]) -> None:
@@ -71,10 +130,15 @@ def imprimir(r: dict, resultados: dict) -> str:
     que = {"capacitacion": f"sesion.completada de cada reporte ({r['vistos']['sesiones']:,} de {r['reportes']:,})",
            "convenios": f"valor final de cada objetivo ({r['vistos']['completos']} de {r['convenios']} convenios)",
            "distintivos": f"distintivo de cada convenio ({r['vistos']['otorgados']} de {r['convenios']})"}
-    filas = [(f"hasta {que[k]}", r["segundos"][k], r["reportes_s"][k]) for k in que]
+    cruda = r["cruda"]
+    filas = [(f"hasta {que[k]}", r["segundos"][k], r["reportes_s"][k], cruda["reportes_s"][k]) for k in que]
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_s_por_1000"].items())
+    cpu_cruda = ", ".join(f"{k} {v:.2f}" for k, v in cruda["cpu_s_por_1000"].items())
     rss = ", ".join(f"{k} {v:.0f}" for k, v in r["rss_mb"].items())
-    return tabla(f"La cadena completa: {r['reportes']:,} reportes de golpe (enviados en {r['envio_s']:.2f} s)",
-                 ["desde el primer envío", "segundos", "reportes/s"], [(a, f"{s:.2f}" if s else "—", v)
-                                                                      for a, s, v in filas],
-                 [f"CPU s por 1000 reportes: {cpu}", f"RSS MB al final: {rss}"])
+    return tabla(f"La cadena completa: {r['reportes']:,} reportes de golpe (enviados en {r['envio_s']:.2f} s), junto "
+                 f"a la cadena cruda con el mismo tráfico",
+                 ["desde el primer envío", "segundos", "reportes/s", "cruda reportes/s", "de la cruda"],
+                 [(a, f"{s:.2f}" if s else "—", v, c, f"{100 * v / c:.0f} %" if v and c else "—")
+                  for a, s, v, c in filas],
+                 [f"CPU s por 1000 reportes: {cpu}", f"Cadena cruda, CPU s por 1000 reportes: {cpu_cruda}",
+                  f"RSS MB al final: {rss}"])
