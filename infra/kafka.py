@@ -231,14 +231,39 @@ def _configurar(r: RutasKafka, puerto: int, controlador: int) -> str:
     return clave_admin
 
 
-def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
-    controlador = puertos()["controlador"]
-    exigir_libre(c, c.puerto, c.variable)
-    exigir_libre(c, controlador, "ALVA_KAFKA_PUERTO_CONTROLADOR")
+def java_de_kafka() -> str:
+    """El `java` del broker: el que nombre ALVA_JAVA (p. ej. un JDK más nuevo que el del PATH) o el del PATH."""
+    elegido = os.environ.get("ALVA_JAVA")
+    if elegido:
+        ruta = shutil.which(elegido)
+        if not ruta:
+            raise ErrorEntorno(f"ALVA_JAVA={elegido!r} is not an executable java. Fix: name a JDK's bin/java "
+                               "(17 or newer), e.g. ALVA_JAVA=/usr/lib/jvm/<jdk>/bin/java, or unset it")
+        return ruta
     java = shutil.which("java")
     if not java:
         raise ErrorEntorno("java not found: Apache Kafka 4.1 needs Java 17+. "
                            "Fix: apt-get install openjdk-17-jre-headless")
+    return java
+
+
+def version_java(java: str) -> str | None:
+    """La versión que dice `java -version` (p. ej. "17.0.15"), o None si no la dice."""
+    try:
+        r = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for linea in (r.stderr + r.stdout).splitlines():
+        if " version " in linea and linea.count('"') >= 2:
+            return linea.split('"')[1]
+    return None
+
+
+def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
+    controlador = puertos()["controlador"]
+    exigir_libre(c, c.puerto, c.variable)
+    exigir_libre(c, controlador, "ALVA_KAFKA_PUERTO_CONTROLADOR")
+    java = java_de_kafka()
     libs = libs_kafka(salida)
     inicio = time.monotonic()
     clave_admin = _configurar(r, c.puerto, controlador)
@@ -252,7 +277,7 @@ def _iniciar(c: Componente, r: RutasKafka, salida) -> None:
     proc = lanzar(c, [jvm[0], "-Xms256m", "-Xmx768m", *jvm[1:], "kafka.Kafka", str(r.propiedades)])
     esperar(c, lambda: kafka_responde(f"{HOST}:{c.puerto}", ca=r.ca), lambda: proc.poll() is None)
     salida(f"kafka     {HOST}:{c.puerto}  ready in {time.monotonic() - inicio:.1f} s "
-           f"(KRaft, Apache Kafka {VERSION_KAFKA}, SASL_SSL + {MECANISMO}{nota})")
+           f"(KRaft, Apache Kafka {VERSION_KAFKA} on Java {version_java(java) or '?'}, SASL_SSL + {MECANISMO}{nota})")
 
 
 def otorgantes() -> list[str]:

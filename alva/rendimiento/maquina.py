@@ -1,4 +1,4 @@
-"""La máquina en que se midió: núcleos, CPU, memoria y versiones de Python, Kafka y PostgreSQL."""
+"""La máquina en que se midió: núcleos, CPU, memoria y versiones de Python, Kafka (y su Java) y PostgreSQL."""
 
 import os
 import platform
@@ -27,6 +27,17 @@ def version_kafka() -> str | None:
     return VERSION_KAFKA
 
 
+def java_kafka() -> str | None:
+    """La versión del Java en que corre el Kafka embebido (ALVA_JAVA o el del PATH)."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return None
+    try:
+        from infra.kafka import java_de_kafka, version_java
+        return version_java(java_de_kafka())
+    except Exception:  # noqa: BLE001 - sólo describe la máquina
+        return None
+
+
 async def describir() -> dict:
     conn = await conexion.postgres()
     try:
@@ -41,6 +52,7 @@ async def describir() -> dict:
         "sistema": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "kafka": version_kafka(),
+        "java_kafka": java_kafka(),
         "postgres": postgres.split()[0],
         "bootstrap": conexion.kafka()["bootstrap_servers"],
     }
@@ -48,4 +60,5 @@ async def describir() -> dict:
 
 def resumir(m: dict) -> str:
     return (f"Máquina: {m['nucleos']} núcleos ({m['cpu']}), {m['ram_gb']} GB de RAM, {m['sistema']}; "
-            f"Python {m['python']}, Kafka {m['kafka'] or 'desconocido'}, PostgreSQL {m['postgres']}")
+            f"Python {m['python']}, Kafka {m['kafka'] or 'desconocido'}"
+            f"{' (Java ' + m['java_kafka'] + ')' if m.get('java_kafka') else ''}, PostgreSQL {m['postgres']}")
