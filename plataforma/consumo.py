@@ -67,13 +67,15 @@ class Procesador:
         # Cuánto espera una entrada aparcada (por la hora del broker): lo que llega tarde para ella no la revive.
         self.plazo_pendientes_s = plazo_pendientes_s
         self.utiles = frozenset(reacciones) | {InstitucionDadaDeAlta.tipo}
+        # Quien no guarda los ingresos sólo decodifica de ahí lo que nombra uno de sus tipos (ver `nube.leer`).
+        self.nombres = None if guardian_ingreso else tuple(t.encode() for t in sorted(self.utiles))
         self.publicar = True  # al reconstruir, lo que se decide ya está en los tópicos: no se vuelve a encolar
         self.al_dar_de_alta: Callable[[list[str]], Awaitable[None]] | None = None
 
     def leer(self, registro) -> Entrada:
         """Un registro de aiokafka como `Entrada` (lo ajeno, sin decodificar)."""
         return leer(registro.topic, registro.partition, registro.offset, marca_de(registro.timestamp), registro.key,
-                    registro.value, registro.headers or (), utiles=self.utiles)
+                    registro.value, registro.headers or (), utiles=self.utiles, nombres=self.nombres)
 
     async def procesar_lote(self, pool: asyncpg.Pool, entradas: list[Entrada]) -> Hecho:
         """Todo el lote en una transacción. Si falla por algo que no es infraestructura, se parte en mitades

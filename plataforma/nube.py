@@ -4,6 +4,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -84,21 +85,31 @@ def cabeceras_de(tipo: str) -> tuple[tuple[str, bytes], ...]:
     return (("content-type", CONTENT_TYPE.encode()), (CABECERA_TIPO, tipo.encode()))
 
 
+@lru_cache(maxsize=4096)
 def marca_de(milisegundos: int | None) -> datetime:
+    """La hora de un registro; con LogAppendTime, los de un mismo lote suelen compartirla (se arma una vez)."""
     return datetime.fromtimestamp(milisegundos / 1000, UTC) if milisegundos is not None and milisegundos >= 0 else _EPOCA
 
 
 def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes | None, valor: bytes | None,
-         cabeceras, *, utiles: frozenset[str] | None = None) -> Entrada:
+         cabeceras, *, utiles: frozenset[str] | None = None, nombres: tuple[bytes, ...] | None = None) -> Entrada:
     """Nunca lanza: lo ilegible vuelve con su `error`. Con `utiles`, lo que la cabecera de ruteo dice que no es
-    para este servicio ni se decodifica (sólo fuera de los ingresos: ahí nadie confía en las cabeceras)."""
+    para este servicio ni se decodifica (sólo fuera de los ingresos: ahí nadie confía en las cabeceras).
+
+    `nombres` (los tipos de `utiles` en bytes) es para un servicio que no es el guardián de los ingresos: a él sólo
+    le importa una entrada de ingreso cuyo `type` sea uno de los suyos, y ese texto tiene que estar, tal cual, en
+    los bytes, salvo que el JSON lo escriba con escapes (una barra invertida). Sin ninguno de los dos, la entrada no
+    es suya aunque sea ilegible (lo ilegible lo rechaza el guardián): ni se decodifica."""
     cabeceras = tuple((k, v if type(v) is bytes else bytes(v or b"")) for k, v in cabeceras)
     valor = valor or b""
     base = (topico, particion, offset, marca, llave, valor, cabeceras)
     propias = dict(cabeceras)
-    if utiles is not None and CABECERA_TIPO in propias and institucion_del_topico(topico) is None:
-        if propias[CABECERA_TIPO].decode("utf-8", "replace") not in utiles:
+    ingreso = institucion_del_topico(topico) is not None
+    if utiles is not None and not ingreso:
+        if CABECERA_TIPO in propias and propias[CABECERA_TIPO].decode("utf-8", "replace") not in utiles:
             return Entrada(*base, omitida=True)
+    elif nombres is not None and ingreso and b"\\" not in valor and not any(n in valor for n in nombres):
+        return Entrada(*base, omitida=True)
     error = _problema_de_forma(valor, propias)
     if error is not None:
         return Entrada(*base, error=error)

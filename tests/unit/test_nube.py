@@ -78,6 +78,30 @@ def test_fuera_de_un_ingreso_lo_que_no_le_toca_ni_se_decodifica():
     assert not leer("alva.ingreso.penjamo", 0, 1, MARCA, b"x", b"{roto", cabeceras, utiles=frozenset()).omitida
 
 
+def test_en_un_ingreso_quien_no_es_guardian_solo_decodifica_lo_que_nombra_uno_de_sus_tipos():
+    suyo, ajeno = "mx.alva.ingreso.distintivo.revocado.v1", "mx.alva.ingreso.sesion.completada.v1"
+    nombres = (suyo.encode(),)
+
+    def en_ingreso(valor: bytes, **como):
+        return leer("alva.ingreso.penjamo", 0, 1, MARCA, b"penjamo", valor, [("content-type", CONTENT_TYPE.encode())],
+                    utiles=frozenset({suyo}), **como)
+
+    reporte = json.dumps({**BUENO, "type": ajeno}).encode()
+    assert en_ingreso(reporte, nombres=nombres).omitida  # no puede ser suyo: ni se lee
+    assert en_ingreso(b"{roto", nombres=nombres).omitida  # lo ilegible lo rechaza el guardián
+    # Lo que nombra uno de sus tipos, aunque sea en otro campo, se lee entero; y también lo que trae escapes, que
+    # podrían escribir su tipo sin que sus bytes aparezcan tal cual.
+    nombrado = en_ingreso(json.dumps({**BUENO, "type": ajeno, "data": {"nota": suyo}}).encode(), nombres=nombres)
+    assert not nombrado.omitida and nombrado.evento.type == ajeno
+    escapado = json.dumps({**BUENO, "type": suyo}).replace("revocado", "revoc\\u0061do").encode()
+    leido = en_ingreso(escapado, nombres=nombres)
+    assert not leido.omitida and leido.evento.type == suyo
+    # El guardián (sin `nombres`) lee todo, y fuera de los ingresos `nombres` no cuenta.
+    assert en_ingreso(reporte).evento.type == ajeno
+    fuera = leer("alva.capacitacion", 0, 1, MARCA, b"x", reporte, [], utiles=frozenset({suyo}), nombres=nombres)
+    assert not fuera.omitida and fuera.evento.type == ajeno
+
+
 def test_el_sobre_no_se_inventa_un_id():
     with pytest.raises(ValueError):
         CloudEvent(source="/s", type="t", data={}, institucion="penjamo")
