@@ -40,3 +40,16 @@ async def _queda_vivo() -> bool:
 
 def test_un_lote_procesado_no_queda_vivo_en_un_temporizador_cancelado():
     assert ejecutar(_queda_vivo()) is False
+
+
+def test_al_arrancar_lo_cargado_sale_de_las_pasadas_del_recolector_y_estas_se_espacian():
+    from plataforma.arranque import UMBRALES_GC, afinar_gc
+
+    antes = gc.get_threshold()
+    try:
+        afinar_gc()
+        assert gc.get_freeze_count() > 1000  # lo importado hasta aquí ya no se recorre en cada pasada
+        assert gc.get_threshold() == UMBRALES_GC
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*antes)
