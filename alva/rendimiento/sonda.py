@@ -95,7 +95,8 @@ class Sonda:
                 raise RuntimeError(f"una instancia de {grupo} terminó antes de unirse al grupo")
             if asyncio.get_running_loop().time() > limite:
                 raise TimeoutError(f"el grupo {grupo} no llegó a {miembros} miembro(s) con particiones "
-                                   f"en {plazo_s:g} s")
+                                   f"en {plazo_s:g} s (quedó {estado}, con {len(asignaciones)} miembro(s) y "
+                                   f"{sum(1 for a in asignaciones if a)} con particiones)")
             await asyncio.sleep(0.05)
 
     async def saltar_al_final(self, grupo: str, tps: list[TopicPartition], plazo_s: float = 60) -> None:
