@@ -214,8 +214,9 @@ def codigo_de_error(modelo: type[Evento], error: ValidationError) -> str:
     return "esquema_invalido"
 
 
+@lru_cache(maxsize=4096)
 def iso(momento: datetime) -> str:
-    """RFC 3339 en UTC con milisegundos y 'Z'."""
+    """RFC 3339 en UTC con milisegundos y 'Z' (los hechos de una misma causa comparten su hora: una vez cada una)."""
     return momento.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

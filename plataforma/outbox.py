@@ -6,6 +6,7 @@ import base64
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import asyncpg
 import orjson
@@ -50,9 +51,20 @@ def cabeceras_de_json(texto: str) -> list[tuple[str, bytes]]:
     return [(c[0], c[1].encode() if c[1] is not None else base64.b64decode(c[2])) for c in orjson.loads(texto)]
 
 
+@lru_cache(maxsize=1024)
+def _a_json(cabeceras: tuple[tuple[str, bytes], ...]) -> str:
+    """Las cabeceras de los hechos son casi siempre las mismas pocas (content-type y el tipo): una vez cada una."""
+    return cabeceras_a_json(cabeceras)
+
+
+@lru_cache(maxsize=1024)
+def _de_json(texto: str) -> tuple[tuple[str, bytes], ...]:
+    return tuple(cabeceras_de_json(texto))
+
+
 async def encolar(conn: asyncpg.Connection, esquema: str, mensajes: Iterable[Mensaje]) -> int:
     """Dentro de la transacción del llamador, con COPY; el relay despierta cuando ésta confirma."""
-    filas = [(m.topico, m.llave, m.valor, cabeceras_a_json(m.cabeceras)) for m in mensajes]
+    filas = [(m.topico, m.llave, m.valor, _a_json(tuple(m.cabeceras))) for m in mensajes]
     if filas:
         await conn.copy_records_to_table("outbox", records=filas, columns=["topico", "llave", "valor", "cabeceras"])
         await conn.execute("SELECT pg_notify($1, '')", canal(esquema))
@@ -202,7 +214,7 @@ class Relay:
         mensaje más grande va solo en el suyo)."""
         lote = _Lote(self.productor.create_batch())
         for f in grupo:
-            cabeceras = cabeceras_de_json(f["cabeceras"])
+            cabeceras = list(_de_json(f["cabeceras"]))  # el armador de aiokafka pide una lista
             if lote.registros.append(key=f["llave"], value=f["valor"], timestamp=None, headers=cabeceras) is None:
                 yield lote
                 lote = _Lote(self.productor.create_batch())
