@@ -1,12 +1,13 @@
 """Una etapa de la cadena cruda: aiokafka a pelo con la forma de un servicio de la cadena, como proceso propio.
 
-`python -m alva.rendimiento.cadena_cruda ETAPA PREFIJO N PARTICIONES`: lee los tópicos que su servicio leería en la cadena
-(`PREFIJO.ingreso`, `PREFIJO.capacitacion`, `PREFIJO.convenios`), en lotes como los de los servicios; de lo que su
-servicio atendería escribe una fila por registro con un COPY por lote, publica lo que su servicio publicaría por
-cada uno (acks=all, idempotente), espera las confirmaciones y confirma offsets. Lo demás lo lee y lo salta, como el
-servicio salta lo que no le toca. Imprime `lista <cpu_s>` al tener sus particiones, `hecho <hora> <cpu_s>` al atender lo
-último que le toca (en seguida si no atiende nada) y `fin <hora> <cpu_s>` al terminar, cuando leyó todo lo que sus
-tópicos recibirán: sigue pesando lo que el servicio seguiría leyendo.
+`python -m alva.rendimiento.cadena_cruda ETAPA PREFIJO N PARTICIONES`: lee los tópicos que su servicio leería
+en la cadena (`PREFIJO.ingreso`, `PREFIJO.capacitacion`, `PREFIJO.convenios`), en lotes como los de los
+servicios; de lo que su servicio atendería escribe una fila por registro con un COPY por lote, publica lo que
+su servicio publicaría por cada uno (acks=all, idempotente), espera las confirmaciones y confirma offsets. Lo
+demás lo lee y lo salta, como el servicio salta lo que no le toca. Imprime `lista <cpu_s>` al tener sus
+particiones, `hecho <hora> <cpu_s>` al atender lo último que le toca (en seguida si no atiende nada) y
+`fin <hora> <cpu_s>` al terminar, cuando leyó todo lo que sus tópicos recibirán: sigue pesando lo que el
+servicio seguiría leyendo.
 
 Es el techo de la cadena en la máquina: el mismo tráfico por Kafka y un COPY por lote, sin dominio ni outbox."""
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from alva.rendimiento import conexion
+from alva.rendimiento.fases.crudo import copiar
 from plataforma.arranque import ejecutar
 from plataforma.config import Ajustes
 
@@ -53,16 +55,7 @@ def esperados(etapa: Etapa, n: int) -> int:
     return n * sum(por_tipo[a] for a in etapa.atiende)
 
 
-def tabla(nombre: str) -> str:
-    return f"rendimiento.cadena_{nombre}"
-
-
-async def preparar_tablas(conn) -> None:
-    await conn.execute("CREATE SCHEMA IF NOT EXISTS rendimiento")
-    for nombre in ETAPAS:
-        await conn.execute(f"""CREATE TABLE IF NOT EXISTS {tabla(nombre)} (topico text, particion int,
-                               "offset" bigint, valor bytea, PRIMARY KEY (topico, particion, "offset"))""")
-        await conn.execute(f"TRUNCATE {tabla(nombre)}")
+TABLAS = {nombre: f"cadena_{nombre}" for nombre in ETAPAS}  # en el esquema `rendimiento`, como las de la fase raw
 
 
 async def correr(nombre: str, prefijo: str, n: int, particiones: int) -> None:
@@ -77,7 +70,8 @@ async def correr(nombre: str, prefijo: str, n: int, particiones: int) -> None:
         consumidor.assign(tps)
         await consumidor.seek_to_beginning(*tps)
         print("lista", _cpu(), flush=True)
-        meta, atendidos, hecho = esperados(etapa, n), 0, esperados(etapa, n) == 0
+        meta, atendidos = esperados(etapa, n), 0
+        hecho = meta == 0
         if hecho:
             print("hecho", time.time(), _cpu(), flush=True)
         por_leer = n * sum(POR_REPORTE[t] for t in etapa.lee)
@@ -89,10 +83,7 @@ async def correr(nombre: str, prefijo: str, n: int, particiones: int) -> None:
             por_leer -= len(registros)
             suyos = [r for r in registros if _atiende(etapa, topicos[r.topic], r.headers)]
             if suyos:
-                filas = [(r.topic, r.partition, r.offset, r.value) for r in suyos]
-                async with conn.transaction():
-                    await conn.copy_records_to_table(tabla(nombre).split(".")[1], schema_name="rendimiento",
-                                                     records=filas)
+                await copiar(conn, TABLAS[nombre], suyos)
                 if etapa.publica:
                     destino, tipos = etapa.publica
                     envios = [await productor.send(f"{prefijo}.{destino}", r.value, key=r.key,

@@ -32,9 +32,13 @@ def java_kafka() -> str | None:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return None
     try:
+        from infra.comun import ErrorEntorno
         from infra.kafka import java_de_kafka, version_java
+    except ImportError:
+        return None
+    try:
         return version_java(java_de_kafka())
-    except Exception:  # noqa: BLE001 - sólo describe la máquina
+    except ErrorEntorno:  # sin java, o un ALVA_JAVA que no existe: el arranque ya lo dijo
         return None
 
 

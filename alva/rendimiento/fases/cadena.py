@@ -9,6 +9,7 @@ import time
 
 from alva.rendimiento import cadena_cruda, carga, conexion, procesos
 from alva.rendimiento.banco import Banco, avisar
+from alva.rendimiento.fases import crudo
 from alva.rendimiento.informe import tabla
 from alva.rendimiento.procesos import SERVICIOS
 from alva.rendimiento.seguimiento import Seguimiento
@@ -62,7 +63,7 @@ async def medir_cruda(banco: Banco, reportes: list[carga.Mensaje]) -> dict:
     await banco.sonda.esperar_lideres(topicos)
     conn = await conexion.postgres()
     try:
-        await cadena_cruda.preparar_tablas(conn)
+        await crudo.preparar_tablas(conn, cadena_cruda.TABLAS.values())
     finally:
         await conn.close()
     avisar(f"cadena cruda: {n:,} reportes por cuatro etapas de aiokafka a pelo")

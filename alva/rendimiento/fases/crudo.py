@@ -58,13 +58,25 @@ def _cifras(n: int, segundos: list[float], abanico: int) -> dict:
 async def _preparar_tablas() -> None:
     conn = await conexion.postgres()
     try:
-        await conn.execute("CREATE SCHEMA IF NOT EXISTS rendimiento")
-        for tabla_ in ("copia", "insercion"):
-            await conn.execute(f"""CREATE TABLE IF NOT EXISTS rendimiento.{tabla_} (topico text, particion int,
-                                   "offset" bigint, valor bytea, PRIMARY KEY (topico, particion, "offset"))""")
-            await conn.execute(f"TRUNCATE rendimiento.{tabla_}")
+        await preparar_tablas(conn, ("copia", "insercion"))
     finally:
         await conn.close()
+
+
+async def preparar_tablas(conn, tablas) -> None:
+    """Las tablas de las líneas base en el esquema `rendimiento`, vacías: una fila por registro leído."""
+    await conn.execute("CREATE SCHEMA IF NOT EXISTS rendimiento")
+    for tabla_ in tablas:
+        await conn.execute(f"""CREATE TABLE IF NOT EXISTS rendimiento.{tabla_} (topico text, particion int,
+                               "offset" bigint, valor bytea, PRIMARY KEY (topico, particion, "offset"))""")
+        await conn.execute(f"TRUNCATE rendimiento.{tabla_}")
+
+
+async def copiar(conn, tabla_: str, registros) -> None:
+    """Los registros a `rendimiento.<tabla_>` con un COPY, en una transacción."""
+    async with conn.transaction():
+        await conn.copy_records_to_table(tabla_, schema_name="rendimiento",
+                                         records=[(r.topic, r.partition, r.offset, r.value) for r in registros])
 
 
 async def canalizar(banco: Banco, entrada: str, salida: str, n: int, abanico: int, bd: str | None) -> float:
@@ -144,13 +156,13 @@ async def _enviar_correos(conexiones: list[aiosmtplib.SMTP], modelos: list[bytes
 
 
 async def _escribir(conn, bd: str, registros) -> None:
-    filas = [(r.topic, r.partition, r.offset, r.value) for r in registros]
+    if bd == "copia":
+        await copiar(conn, "copia", registros)
+        return
     async with conn.transaction():
-        if bd == "copia":
-            await conn.copy_records_to_table("copia", schema_name="rendimiento", records=filas)
-        else:
-            for fila in filas:
-                await conn.execute("INSERT INTO rendimiento.insercion VALUES ($1, $2, $3, $4)", *fila)
+        for r in registros:
+            await conn.execute("INSERT INTO rendimiento.insercion VALUES ($1, $2, $3, $4)",
+                               r.topic, r.partition, r.offset, r.value)
 
 
 def imprimir(r: dict, resultados: dict) -> str:
