@@ -99,13 +99,17 @@ class Sonda:
                                    f"{sum(1 for a in asignaciones if a)} con particiones)")
             await asyncio.sleep(0.05)
 
-    async def saltar_al_final(self, grupo: str, tps: list[TopicPartition], plazo_s: float = 60) -> None:
-        """Con el grupo vacío, confirma el final de cada partición: lo que hubiera antes no se procesa."""
+    async def esperar_vacio(self, grupo: str, plazo_s: float = 60) -> None:
+        """Hasta que el grupo no tiene miembros (las instancias detenidas ya salieron de él)."""
         limite = asyncio.get_running_loop().time() + plazo_s
         while (estado := (await self.grupo(grupo))[0]) not in ("Empty", "Dead"):
             if asyncio.get_running_loop().time() > limite:
                 raise TimeoutError(f"el grupo {grupo} sigue {estado}: ¿quedó alguna instancia corriendo?")
             await asyncio.sleep(0.2)
+
+    async def saltar_al_final(self, grupo: str, tps: list[TopicPartition], plazo_s: float = 60) -> None:
+        """Con el grupo vacío, confirma el final de cada partición: lo que hubiera antes no se procesa."""
+        await self.esperar_vacio(grupo, plazo_s)
         if not tps:
             return
         finales = await self.finales(tps)

@@ -50,10 +50,9 @@ async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancia
     antes = await banco.sonda.finales(await banco.entradas(servicio))
     if llena:
         await enviar(ronda_.mensajes)
-    instancias = banco.lanzar({servicio: instancias_})
+    instancias = []
     try:
-        asignaciones = await banco.sonda.esperar_estable(
-            grupo_de(servicio), instancias_, vivos=lambda: all(i.proceso.poll() is None for i in instancias))
+        asignaciones = await _unir(banco, servicio, instancias_, instancias, escalonadas=not llena)
         inicio, cpu = time.monotonic(), banco.cpu(instancias)  # con la entrada llena, ya consume
         await banco.listas(instancias)
         if not llena:
@@ -75,6 +74,24 @@ async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancia
             "cpu_s": round(sum(cpu.values()), 2), "rss_mb": {k: round(u.rss_mb, 1) for k, u in usos.items()},
             "particiones_activas": [len([tp for tp in a if tp in activas]) for a in asignaciones],
             "procesados_por_instancia": procesados}
+
+
+async def _unir(banco: Banco, servicio: str, cuantas: int, instancias: list, *, escalonadas: bool) -> list:
+    """Arranca las instancias (en `instancias`, para que quien llama las detenga aun si algo falla) y espera a que el
+    grupo las tenga a todas con particiones. Antes espera a que las de la ronda anterior hayan salido del grupo.
+
+    `escalonadas`: una a una, cada una cuando el grupo ya es estable con las anteriores, como un arranque escalonado
+    en producción. Varias uniéndose a la vez a un grupo que otras acababan de dejar lo dejaron alguna vez en
+    PreparingRebalance más de 90 s (Kafka 4.1.1, protocolo clásico); de una en una, cada unión es un rebalanceo
+    corto entre miembros que ya latían."""
+    grupo = grupo_de(servicio)
+    await banco.sonda.esperar_vacio(grupo)
+    vivas = lambda: all(i.proceso.poll() is None for i in instancias)  # noqa: E731
+    tandas = [1] * cuantas if escalonadas else [cuantas]
+    for tanda in tandas:
+        instancias += [procesos.arrancar(servicio, len(instancias) + k, banco.bitacoras) for k in range(1, tanda + 1)]
+        asignaciones = await banco.sonda.esperar_estable(grupo, len(instancias), vivos=vivas)
+    return asignaciones
 
 
 def _procesados(metricas: dict[str, float]) -> float | None:
