@@ -52,6 +52,14 @@ class Hecho:
     altas: list[str] = field(default_factory=list)  # instituciones dadas de alta en este lote
 
 
+# La respuesta de cada evento en su fila del inbox: una búsqueda por índice por evento (LATERAL), nunca un hash join
+# que recorra el inbox entero, que crece con la historia (ver `EnPostgres._seleccionar`).
+RESPONDER = """UPDATE inbox SET respuesta = u.r::jsonb
+               FROM (SELECT i.ctid AS fila, k.r FROM unnest($1::text[], $2::text[]) AS k(c, r)
+                     CROSS JOIN LATERAL (SELECT ctid FROM inbox WHERE evento_id = k.c OFFSET 0) i) u
+               WHERE inbox.ctid = u.fila"""
+
+
 class Procesador:
     """Lo que un servicio hace con cada tipo de evento que consume.
 
@@ -373,10 +381,8 @@ class Lote:
                   orjson.dumps([[k, v.decode("utf-8", "replace")] for k, v in e.cabeceras]).decode())
                  for clave, a, e in self.aparcadas])
         if self.respuestas:
-            await self.conn.execute(
-                """UPDATE inbox SET respuesta = u.r::jsonb FROM unnest($1::text[], $2::text[]) AS u(c, r)
-                   WHERE inbox.evento_id = u.c""",
-                list(self.respuestas), [orjson.dumps(r).decode() for r in self.respuestas.values()])
+            await self.conn.execute(RESPONDER, list(self.respuestas),
+                                    [orjson.dumps(r).decode() for r in self.respuestas.values()])
         if self.fuera_del_inbox:
             await self.conn.execute("DELETE FROM inbox WHERE evento_id = ANY($1::text[])", self.fuera_del_inbox)
         if self.a_dlq:

@@ -140,10 +140,14 @@ class EnPostgres:
     async def _seleccionar(self, c: Columnas, por: tuple[str, ...], llaves: list[Llave]) -> list[Any]:
         arreglos = ", ".join(f"${i + 1}::{c.arreglo(col)}" for i, col in enumerate(por))
         leer = ", ".join(f"t.{col}::text AS {col}" if c.tipos[col] == "json" else f"t.{col}" for col in c.columnas)
-        union = " AND ".join(f"t.{col} = k.{col}" for col in por)
-        bloqueo = " FOR UPDATE OF t" if c.bloquear else ""
-        sql = (f"SELECT {leer} FROM {c.tabla} t JOIN unnest({arreglos}) AS k({', '.join(por)}) ON {union} "
-               f"ORDER BY {', '.join(f't.{col}' for col in c.llave)}{bloqueo}")
+        union = " AND ".join(f"f.{col} = k.{col}" for col in por)
+        bloqueo = " FOR UPDATE" if c.bloquear else ""
+        # Una búsqueda por índice por cada llave (LATERAL; OFFSET 0 impide que el planificador la vuelva un JOIN): con
+        # un JOIN elegía un hash join que recorre la tabla entera, y un plan genérico hecho con la tabla aún chica lo
+        # seguía usando ya grande. Las llaves llegan ordenadas: las filas se bloquean en ese orden en toda instancia.
+        sql = (f"SELECT {leer} FROM unnest({arreglos}) AS k({', '.join(por)}) CROSS JOIN LATERAL "
+               f"(SELECT {', '.join(c.columnas)} FROM {c.tabla} f WHERE {union} OFFSET 0{bloqueo}) t "
+               f"ORDER BY {', '.join(f't.{col}' for col in c.llave)}")
         registros = await self.conn.fetch(sql, *_columnas_de(llaves, len(por)))
         return [c.de_base(r) for r in registros]
 
@@ -163,8 +167,9 @@ class EnPostgres:
 
     async def _borrar(self, c: Columnas, llaves: list[Llave]) -> None:
         arreglos = ", ".join(f"${i + 1}::{c.arreglo(col)}" for i, col in enumerate(c.llave))
-        union = " AND ".join(f"t.{col} = k.{col}" for col in c.llave)
-        sql = f"DELETE FROM {c.tabla} t USING unnest({arreglos}) AS k({', '.join(c.llave)}) WHERE {union}"
+        union = " AND ".join(f"f.{col} = k.{col}" for col in c.llave)
+        sql = (f"DELETE FROM {c.tabla} t USING (SELECT f.ctid AS fila FROM unnest({arreglos}) AS k({', '.join(c.llave)}) "
+               f"CROSS JOIN LATERAL (SELECT ctid FROM {c.tabla} f WHERE {union} OFFSET 0) f) u WHERE t.ctid = u.fila")
         await self.conn.execute(sql, *_columnas_de(llaves, len(c.llave)))
 
 
