@@ -53,7 +53,9 @@ class Hecho:
 
 
 # La respuesta de cada evento en su fila del inbox: una búsqueda por índice por evento (LATERAL), nunca un hash join
-# que recorra el inbox entero, que crece con la historia (ver `EnPostgres._seleccionar`).
+# que recorra el inbox entero, que crece con la historia (ver `EnPostgres._seleccionar`). Por ctid: la fila es la que
+# este lote reclamó (o la de una entrada aparcada que sólo su partición retoma); si otra transacción la cambiara entre
+# la búsqueda y el UPDATE, su ctid ya no coincide y queda la respuesta de esa otra, que es la misma.
 RESPONDER = """UPDATE inbox SET respuesta = u.r::jsonb
                FROM (SELECT i.ctid AS fila, k.r FROM unnest($1::text[], $2::text[]) AS k(c, r)
                      CROSS JOIN LATERAL (SELECT ctid FROM inbox WHERE evento_id = k.c OFFSET 0) i) u

@@ -56,16 +56,16 @@ async def conn(infra):
 
 async def un_lote(conn: asyncpg.Connection, llaves: list[tuple[str, str]], grupo: str, quitar: tuple[str, str],
                   eventos: list[str]) -> tuple[Filas, dict[str, int]]:
-    """Lo que hace un lote con sus tablas: carga llaves sueltas y un grupo entero, quita una fila y anota las
-    respuestas del inbox; devuelve el repositorio y los recorridos de tabla entera que costó."""
+    """Lo que hace un lote con sus tablas: carga llaves sueltas y un grupo entero, anota las respuestas del inbox
+    y quita una fila; devuelve el repositorio y los recorridos de tabla entera de la carga y las respuestas."""
     async with conn.transaction():  # dentro de la transacción la sesión no vuelca sus cuentas: la resta es exacta
         antes = await recorridos(conn)
         repo = Filas(conn)
         await repo.cargar({"filas": {*llaves, (grupo,)}})
-        repo.tabla("filas").quitar(quitar)
-        await repo.confirmar()
         await conn.execute(RESPONDER, eventos, ['{"estado": "aceptado"}'] * len(eventos))
         despues = await recorridos(conn)
+        repo.tabla("filas").quitar(quitar)  # borrar (raro) va por llave; aquí sólo se comprueba que borra
+        await repo.confirmar()
         return repo, {tabla: n - antes.get(tabla, 0) for tabla, n in despues.items()}
 
 
