@@ -16,30 +16,20 @@ def _de_proc(archivo: str, patron: str) -> str | None:
     return encontrado.group(1).strip() if encontrado else None
 
 
-def version_kafka() -> str | None:
-    """La del Kafka embebido; con un broker propio (KAFKA_BOOTSTRAP_SERVERS) no se sabe desde aquí."""
+def kafka_embebido() -> tuple[str | None, str | None]:
+    """La versión del Kafka embebido y la del Java en que corre (ALVA_JAVA o el del PATH); con un broker propio
+    (KAFKA_BOOTSTRAP_SERVERS) no se saben desde aquí."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return None
-    try:
-        from infra.kafka import VERSION_KAFKA
-    except ImportError:
-        return None
-    return VERSION_KAFKA
-
-
-def java_kafka() -> str | None:
-    """La versión del Java en que corre el Kafka embebido (ALVA_JAVA o el del PATH)."""
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return None
+        return None, None
     try:
         from infra.comun import ErrorEntorno
-        from infra.kafka import java_de_kafka, version_java
+        from infra.kafka import VERSION_KAFKA, java_de_kafka, version_java
     except ImportError:
-        return None
+        return None, None
     try:
-        return version_java(java_de_kafka())
+        return VERSION_KAFKA, version_java(java_de_kafka())
     except ErrorEntorno:  # sin java, o un ALVA_JAVA que no existe: el arranque ya lo dijo
-        return None
+        return VERSION_KAFKA, None
 
 
 async def describir() -> dict:
@@ -49,14 +39,15 @@ async def describir() -> dict:
     finally:
         await conn.close()
     memoria_kb = _de_proc("/proc/meminfo", r"^MemTotal:\s+(\d+)")
+    kafka, java = kafka_embebido()
     return {
         "nucleos": os.cpu_count(),
         "cpu": _de_proc("/proc/cpuinfo", r"^model name\s*:\s*(.+)$") or platform.processor() or None,
         "ram_gb": round(int(memoria_kb) / 1024 / 1024, 1) if memoria_kb else None,
         "sistema": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "kafka": version_kafka(),
-        "java_kafka": java_kafka(),
+        "kafka": kafka,
+        "java_kafka": java,
         "postgres": postgres.split()[0],
         "bootstrap": conexion.kafka()["bootstrap_servers"],
     }
