@@ -1,11 +1,15 @@
 """Sigue lo que publica la cadena desde ahora: cuándo salió el `sesion.completada` de cada reporte, el avance de
-objetivos que causó, cuándo llegó cada convenio a su valor final y cuándo se otorgó su distintivo."""
+objetivos que causó, cuándo llegó cada convenio a su valor final y cuándo se otorgó su distintivo.
+
+Los instantes son la hora del broker de cada registro (LogAppendTime), no la de quien lee: lo que no hace falta ver
+en vivo se puede leer después, cuando la medida terminó, sin que leerlo compita por la CPU con lo que se mide."""
 
 import asyncio
 import json
 import time
+from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from alva.rendimiento import sonda
 from alva.rendimiento.banco import Banco
@@ -17,8 +21,10 @@ TOPICOS = ["alva.capacitacion", "alva.convenios", "alva.distintivos"]
 class Seguimiento:
     """Instantes en segundos de reloj (el `timestamp` de cada registro); por reporte, por su `correlationid`."""
 
-    def __init__(self, lector: AIOKafkaConsumer, convenios: list[Convenio]) -> None:
+    def __init__(self, lector: AIOKafkaConsumer, convenios: list[Convenio],
+                 despues: dict[TopicPartition, int] | None = None) -> None:
         self.lector = lector
+        self.despues = despues or {}  # lo que no se lee en vivo, desde dónde (ver `leer_despues`)
         self.finales = {c.convenio_id: float(ASISTENTES * c.reportes) for c in convenios}
         self.sesiones: dict[str, float] = {}  # reporte → su sesion.completada
         self.avances: dict[str, float] = {}  # reporte → el primer objetivo.avanzado que causó
@@ -27,9 +33,11 @@ class Seguimiento:
         self._tarea: asyncio.Task | None = None
 
     @classmethod
-    async def abrir(cls, banco: Banco, convenios: list[Convenio]) -> "Seguimiento":
-        desde = await banco.salidas(TOPICOS)
-        seguimiento = cls(await sonda.lector(desde), convenios)
+    async def abrir(cls, banco: Banco, convenios: list[Convenio], en_vivo: Iterable[str] = TOPICOS) -> "Seguimiento":
+        """`en_vivo`: los tópicos que se leen mientras la cadena trabaja; los demás, con `leer_despues`."""
+        desde, en_vivo = await banco.salidas(TOPICOS), set(en_vivo)
+        seguimiento = cls(await sonda.lector({tp: o for tp, o in desde.items() if tp.topic in en_vivo}), convenios,
+                          {tp: o for tp, o in desde.items() if tp.topic not in en_vivo})
         seguimiento._tarea = asyncio.create_task(seguimiento._leer())
         return seguimiento
 
@@ -46,6 +54,25 @@ class Seguimiento:
                 return False
             await asyncio.sleep(0.1)
         return True
+
+    async def leer_despues(self) -> None:
+        """Lo que no se siguió en vivo, de una vez, hasta el final que tiene ahora; la próxima vez, desde ahí."""
+        if not self.despues:
+            return
+        cliente = await sonda.lector(self.despues)
+        try:
+            finales = await cliente.end_offsets(list(self.despues))
+            pendientes = {tp for tp in self.despues if finales[tp] > self.despues[tp]}
+            while pendientes:
+                for tp, registros in (await cliente.getmany(*pendientes, timeout_ms=1000, max_records=5000)).items():
+                    for r in registros:
+                        if r.offset < finales[tp]:
+                            self._anotar(r.value, r.timestamp / 1000)
+                    if registros and registros[-1].offset >= finales[tp] - 1:
+                        pendientes.discard(tp)
+            self.despues = {tp: finales[tp] for tp in self.despues}
+        finally:
+            await cliente.stop()
 
     async def _leer(self) -> None:
         while True:
