@@ -2,6 +2,7 @@
 
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import Field, model_validator
@@ -32,8 +33,10 @@ def topico_ingreso(institucion: str) -> str:
     return PREFIJO_TOPICO + institucion
 
 
+@lru_cache(maxsize=4096)
 def institucion_del_topico(topico: str) -> str | None:
-    """La institución cuyo ingreso es `topico` (None si no es un ingreso; su DLQ tampoco lo es)."""
+    """La institución cuyo ingreso es `topico` (None si no es un ingreso; su DLQ tampoco lo es). Se pregunta por
+    cada registro consumido, y los tópicos son pocos: una vez cada uno."""
     if not topico.startswith(PREFIJO_TOPICO) or topico.endswith(".dlq"):
         return None
     return topico.removeprefix(PREFIJO_TOPICO)

@@ -18,7 +18,7 @@ from esquemas.control import InstitucionDadaDeAlta
 from esquemas.rechazos import TOPICO as TOPICO_RECHAZOS, TOPICO_REENVIOS
 from plataforma.contexto import Causa, Contexto
 from plataforma.metricas import Metricas
-from plataforma.nube import Entrada, Mensaje, codigo_de_error, describir_error, leer, marca_de
+from plataforma.nube import Entrada, Mensaje, ajeno, codigo_de_error, describir_error, leer, marca_de
 from plataforma.rechazos import Aplazar, Rechazo, copia_dlq, huella_cruda, rechazo, respuesta
 from plataforma.repositorio import Necesidades, Repositorio
 
@@ -81,6 +81,13 @@ class Procesador:
         self.nombres = None if guardian_ingreso else tuple(t.encode() for t in sorted(self.utiles))
         self.publicar = True  # al reconstruir, lo que se decide ya está en los tópicos: no se vuelve a encolar
         self.al_dar_de_alta: Callable[[list[str]], Awaitable[None]] | None = None
+
+    def leer_lote(self, registros) -> list[Entrada]:
+        """Los registros de un lote que pueden ser de este servicio, como `Entrada`; los demás (la mayoría, en un
+        tópico donde otro servicio publica muchos tipos) ni se arman."""
+        utiles, nombres = self.utiles, self.nombres
+        return [self.leer(r) for r in registros
+                if not ajeno(r.topic, r.value, r.headers or (), utiles=utiles, nombres=nombres)]
 
     def leer(self, registro) -> Entrada:
         """Un registro de aiokafka como `Entrada` (lo ajeno, sin decodificar)."""

@@ -103,13 +103,9 @@ def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes
     cabeceras = tuple((k, v if type(v) is bytes else bytes(v or b"")) for k, v in cabeceras)
     valor = valor or b""
     base = (topico, particion, offset, marca, llave, valor, cabeceras)
-    propias = dict(cabeceras)
-    ingreso = institucion_del_topico(topico) is not None
-    if utiles is not None and not ingreso:
-        if CABECERA_TIPO in propias and propias[CABECERA_TIPO].decode("utf-8", "replace") not in utiles:
-            return Entrada(*base, omitida=True)
-    elif nombres is not None and ingreso and b"\\" not in valor and not any(n in valor for n in nombres):
+    if ajeno(topico, valor, cabeceras, utiles=utiles, nombres=nombres):
         return Entrada(*base, omitida=True)
+    propias = dict(cabeceras)
     error = _problema_de_forma(valor, propias)
     if error is not None:
         return Entrada(*base, error=error)
@@ -119,6 +115,23 @@ def leer(topico: str, particion: int, offset: int, marca: datetime, llave: bytes
         except ValidationError:
             pass  # el camino detallado dice exactamente qué falló
     return Entrada(*base, **_decodificar(valor))
+
+
+def ajeno(topico: str, valor: bytes | None, cabeceras, *, utiles: frozenset[str] | None = None,
+          nombres: tuple[bytes, ...] | None = None) -> bool:
+    """Si un registro no es de este servicio, sin leerlo (ver `leer`): fuera de los ingresos, porque su cabecera de
+    ruteo (la última, si viniera repetida) nombra un tipo que no está en `utiles`; en un ingreso, porque ninguno de
+    sus `nombres` está en los bytes. Barato: se pregunta por cada registro del lote antes de armar nada."""
+    if institucion_del_topico(topico) is None:
+        if utiles is None:
+            return False
+        tipo = None
+        for k, v in cabeceras:
+            if k == CABECERA_TIPO:
+                tipo = v
+        return tipo is not None and bytes(tipo).decode("utf-8", "replace") not in utiles
+    valor = valor or b""
+    return nombres is not None and b"\\" not in valor and not any(n in valor for n in nombres)
 
 
 def _sin_riesgo(valor: bytes) -> bool:

@@ -127,7 +127,7 @@ class Servicio:
 
     async def _decodificar(self, mensaje, _original=None) -> list[Entrada]:
         """Decoder de FastStream: cada registro del lote como `Entrada` (lo que no le toca, sin decodificar)."""
-        return [self.procesador.leer(r) for r in mensaje.raw_message]
+        return self.procesador.leer_lote(mensaje.raw_message)
 
     async def consumir(self, entradas: list[Entrada]) -> None:
         """Suscriptor delgado: el lote a la transacción; luego despierta al relay y, si hubo altas, oye sus tópicos."""

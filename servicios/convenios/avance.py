@@ -94,13 +94,14 @@ def revisar_evidencia(ctx: Contexto, revision: ReporteEvidenciaRevisada) -> None
 def registrar_hecho(ctx: Contexto, convenio: Convenio, hecho: Hecho, motivo: str) -> None:
     """Lo que aporta el origen del hecho pasa a ser lo de este hecho; el mismo hecho otra vez no cambia nada."""
     repo: RepositorioConvenios = ctx.repo
-    contenido = asdict(hecho)
+    contenido = dict(vars(hecho))  # lo mismo que `asdict` (los campos son planos), sin copiar a fondo
+    firma = huella(contenido)
     previo = repo.hecho(convenio.convenio_id, hecho.origen)
-    if previo is not None and previo.huella == huella(contenido):
+    if previo is not None and previo.huella == firma:
         return
     repo.guardar(HechoGuardado(convenio.convenio_id, hecho.origen, clase_de(hecho),
                                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in contenido.items()},
-                               huella(contenido)))
+                               firma))
     aplicar(ctx, convenio, previo.hecho if previo else None, hecho, motivo)
 
 
