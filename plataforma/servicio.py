@@ -13,6 +13,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaAckableMessage
 from faststream.specification import AsyncAPI
 from pydantic import WithJsonSchema
 
@@ -99,6 +100,7 @@ class Servicio:
             # rangos queda como segunda opción: durante una actualización, instancias viejas y nuevas se entienden.
             partition_assignment_strategy=(RoundRobinPartitionAssignor, RangePartitionAssignor),
             ack_policy=AckPolicy.NACK_ON_ERROR,  # el offset avanza sólo si la transacción confirmó
+            parser=self._parsear,
             decoder=self._decodificar,
             title=f"alva-{self.nombre}",
             description=f"Eventos que consume {self.nombre}",
@@ -124,6 +126,18 @@ class Servicio:
         self.app.after_startup(self._despues_de_arrancar)
         self.app.on_shutdown(self._parar_relay)
         self.app.after_shutdown(self.detener)
+
+    async def _parsear(self, registros, _original=None) -> KafkaAckableMessage:
+        """Parser de FastStream para el lote, sin leer nada: el suyo arma un dict por registro con sus cabeceras
+        decodificadas como UTF-8, y una cabecera con otros bytes (que cualquiera puede mandar) lo hacía fallar antes
+        de llegar a nosotros: el lote se reintentaba sin fin y la partición quedaba detenida. Aquí las cabeceras se
+        leen una sola vez, al decodificar, y lo ilegible es una `Entrada` con su error (ver `nube.leer`)."""
+        primero, ultimo = registros[0], registros[-1]
+        return KafkaAckableMessage(
+            raw_message=registros, body=[r.value or b"" for r in registros],  # las métricas miden los bytes del lote
+            message_id=f"{primero.topic}-{primero.partition}-{primero.offset}-{ultimo.offset}",
+            correlation_id=f"{primero.topic}-{primero.partition}-{primero.offset}",
+            consumer=self.suscriptor.consumer)
 
     async def _decodificar(self, mensaje, _original=None) -> list[Entrada]:
         """Decoder de FastStream: cada registro del lote como `Entrada` (lo que no le toca, sin decodificar)."""

@@ -187,4 +187,9 @@ CATALOGO: list[Hostil] = [
     Hostil("content_type_erroneo", lambda b: como_json(b, sobre(b, "content_type"),
                                                        cabeceras=(("content-type", b"text/plain"),)),
            "content_type_no_soportado"),
+    # Cabeceras con bytes que no son texto: ningún consumidor debe tropezar con ellas antes de leer el registro.
+    Hostil("content_type_no_utf8", lambda b: como_json(b, sobre(b, "content_type_no_utf8"),
+                                                       cabeceras=(("content-type", b"\xff\xfeapplication/json"),
+                                                                  ("traza", b"\xc3\x28"))),
+           "content_type_no_soportado"),
 ]

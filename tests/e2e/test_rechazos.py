@@ -98,3 +98,15 @@ async def test_una_institucion_recien_dada_de_alta_se_escucha_en_segundos(infra,
         await admin.start()
         await admin.delete_topics(list(topicos_institucion(institucion)))
         await admin.close()
+
+
+async def test_una_cabecera_que_no_es_texto_no_detiene_la_particion(productor, observador):
+    # Una cabecera cualquiera con bytes que no son UTF-8 (nadie la lee, pero el lote entero pasa por el parser) y,
+    # detrás, en la misma partición, otro convenio: ambos se procesan.
+    primero = escenario.convenio(unico("cabecera"), date.today())
+    segundo = escenario.convenio(unico("cabecera"), date.today())
+    await productor.send_and_wait(primero.topico, primero.evento.a_json(), key=b"prodheg",
+                                  headers=[("content-type", b"application/cloudevents+json"), ("traza", b"\xff\xfe")])
+    await enviar(productor, segundo)
+    for caso in (primero, segundo):
+        await observador.esperar(de_tipo(ConvenioFirmado, convenio_id=caso.evento.data["convenio_id"]), 60)

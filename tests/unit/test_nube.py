@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from esquemas import CONTENT_TYPE, CloudEvent
-from plataforma.nube import ESPACIO_HECHOS, LIMITE_BYTES, PROFUNDIDAD_MAX, leer, uuid5
+from plataforma.nube import ESPACIO_HECHOS, LIMITE_BYTES, PROFUNDIDAD_MAX, ajeno, leer, uuid5
 
 pytestmark = pytest.mark.unit
 
@@ -100,6 +100,32 @@ def test_en_un_ingreso_quien_no_es_guardian_solo_decodifica_lo_que_nombra_uno_de
     assert en_ingreso(reporte).evento.type == ajeno
     fuera = leer("alva.capacitacion", 0, 1, MARCA, b"x", reporte, [], utiles=frozenset({suyo}), nombres=nombres)
     assert not fuera.omitida and fuera.evento.type == ajeno
+
+
+def test_una_cabecera_que_no_es_texto_no_impide_leer_el_registro():
+    e = entrada(json.dumps(BUENO).encode(), [*CABECERAS, ("traza", b"\xff\xfe")])
+    assert e.error is None and e.evento.id == "r-1"
+    roto = entrada(json.dumps(BUENO).encode(), [("content-type", b"\xffapplication/cloudevents+json")])
+    assert roto.error.codigo == "content_type_no_soportado"
+    ruteo = [("content-type", CONTENT_TYPE.encode()), ("alva-tipo", b"\xff")]
+    assert leer("alva.capacitacion", 0, 1, MARCA, b"x", b"{roto", ruteo, utiles=frozenset({"otro"})).omitida
+
+
+def test_ajeno_decide_lo_mismo_que_leer_y_la_ultima_cabecera_de_ruteo_manda():
+    suyo, otro = "mx.alva.capacitacion.sesion.completada.v1", "mx.alva.capacitacion.constancia.emitida.v1"
+    casos = [("alva.capacitacion", [("alva-tipo", otro.encode())]),
+             ("alva.capacitacion", [("alva-tipo", suyo.encode())]),
+             ("alva.capacitacion", [("alva-tipo", otro.encode()), ("alva-tipo", suyo.encode())]),
+             ("alva.capacitacion", [("alva-tipo", suyo.encode()), ("alva-tipo", otro.encode())]),
+             ("alva.capacitacion", []),
+             ("alva.ingreso.penjamo", [("alva-tipo", otro.encode())])]
+    for topico, cabeceras in casos:
+        for valor in (json.dumps({**BUENO, "type": otro}).encode(), json.dumps({**BUENO, "type": suyo}).encode()):
+            como = {"utiles": frozenset({suyo}), "nombres": (suyo.encode(),)}
+            assert ajeno(topico, valor, cabeceras, **como) == leer(topico, 0, 1, MARCA, b"x", valor, cabeceras,
+                                                                   **como).omitida
+    assert ajeno("alva.capacitacion", b"", [("alva-tipo", otro.encode()), ("alva-tipo", suyo.encode())],
+                 utiles=frozenset({suyo})) is False
 
 
 def test_el_sobre_no_se_inventa_un_id():
