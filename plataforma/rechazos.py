@@ -62,15 +62,23 @@ def respuesta(entrada: Entrada, servicio: str, cuando: datetime, *, aceptado: bo
     """El desenlace de un reporte, en el tópico de respuestas de su institución (la única que lo lee)."""
     entrada_id, entrada_tipo = _ids(entrada)
     institucion = entrada.institucion
-    datos = ReporteRespondido(
-        entrada_id=entrada_id, entrada_tipo=entrada_tipo, topico=entrada.topico, particion=entrada.particion,
-        offset=entrada.offset, aceptado=aceptado, hechos=[{"id": i, "type": t} for i, t in hechos],
-        codigo=r and r.codigo, campo=r and r.campo, motivo=r and r.motivo, repetido=repetido, servicio=servicio)
     cual = entrada.posicion if repetido else ""
     return mensaje(topico_respuestas(institucion), armar(
-        ReporteRespondido.tipo, datos.model_dump(mode="json"),
+        ReporteRespondido.tipo, datos_de_respuesta(entrada, servicio, aceptado=aceptado, hechos=hechos, r=r,
+                                                   repetido=repetido),
         id_=id_de_hecho(entrada.clave_inbox, ReporteRespondido.tipo, cual, 0), institucion=institucion,
         servicio=servicio, cuando=cuando, subject=entrada_id, correlacion=_correlacion(entrada), causa=entrada_id))
+
+
+def datos_de_respuesta(entrada: Entrada, servicio: str, *, aceptado: bool, hechos=(), r: Rechazo | None = None,
+                       repetido: bool = False) -> dict:
+    """Los datos de `ReporteRespondido` tal como los daría `model_dump(mode="json")` (mismos campos, en su orden),
+    sin armar el modelo: sale uno por reporte. Una prueba compara ambos caminos."""
+    entrada_id, entrada_tipo = _ids(entrada)
+    return {"entrada_id": entrada_id, "entrada_tipo": entrada_tipo, "topico": entrada.topico,
+            "particion": entrada.particion, "offset": entrada.offset, "aceptado": aceptado,
+            "hechos": [{"id": i, "type": t} for i, t in hechos], "codigo": r and r.codigo, "campo": r and r.campo,
+            "motivo": r and r.motivo, "repetido": repetido, "servicio": servicio}
 
 
 def copia_dlq(entrada: Entrada, r: Rechazo, servicio: str) -> Mensaje:
