@@ -40,7 +40,8 @@ class Ajustes(BaseSettings):
 
     particiones: int = Field(default=3, description="Particiones de cada tópico que la plataforma crea.")
     replicacion: int = Field(default=1, description="Réplicas de cada tópico que la plataforma crea.")
-    lote_max: int = Field(default=2000, description="Eventos por lote y transacción.")
+    lote_max: int = Field(default=1500, description="Eventos por lote y transacción (cada uno ocupa memoria hasta "
+                                                    "que el lote confirma: unos 30 KB por reporte en capacitacion).")
     lote_espera_ms: int = Field(default=50, description="Cuánto espera el broker a juntar un lote (fetch.max.wait).")
     lote_bytes_min: int = Field(default=256 * 1024, description="Bytes que el broker junta antes de responder, si "
                                                                "no vence la espera (fetch.min.bytes).")

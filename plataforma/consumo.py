@@ -2,6 +2,7 @@
 por evento (un rechazo deshace sólo lo suyo) y se escribe de una vez. Nada que no sea infraestructura lo detiene."""
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,8 +140,12 @@ class Procesador:
             return await lote.escribir()
 
     def _cerrar(self, hecho: Hecho) -> None:
-        for metrica, etiquetas in hecho.cuentas:  # la transacción confirmó
-            self._contar_ya(metrica, **etiquetas)
+        """La transacción confirmó: cada métrica sube una vez por lote con lo que sumó (no una vez por evento)."""
+        if self.metricas is None:
+            return
+        sumas = Counter((metrica, tuple(etiquetas.items())) for metrica, etiquetas in hecho.cuentas)
+        for (metrica, etiquetas), cuantos in sumas.items():
+            self.metricas.contar(metrica, cuantos, **dict(etiquetas))
 
     def _contar_ya(self, metrica: str, **etiquetas: str) -> None:
         if self.metricas is not None:

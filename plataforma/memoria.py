@@ -54,6 +54,7 @@ class Tabla(Generic[F]):
     grupos: dict[Llave, set[Llave]] = field(default_factory=dict)
     enteros: set[Llave] = field(default_factory=set)
     cambiadas: set[Llave] = field(default_factory=set)
+    ordenados: dict[Llave, list[Llave]] = field(default_factory=dict)  # las llaves de cada grupo, ya en orden
 
     def leer(self, llave: Llave) -> F | None:
         self._exigir(llave)
@@ -63,8 +64,11 @@ class Tabla(Generic[F]):
         """Las filas del grupo, en orden de llave."""
         if not self.completa and prefijo not in self.enteros:
             raise NoCargada(f"{self.nombre}: el grupo {prefijo} no se cargó en este lote")
-        llaves = self.grupos.get(prefijo, set())
-        return [self.filas[k] for k in sorted(llaves, key=_orden) if k in self.filas]
+        orden = self.ordenados.get(prefijo)
+        if orden is None:  # se ordena cuando cambia quién está en el grupo, no en cada lectura
+            orden = self.ordenados[prefijo] = sorted(self.grupos.get(prefijo, ()), key=_orden)
+        filas = self.filas
+        return [filas[k] for k in orden if k in filas]
 
     def poner(self, llave: Llave, fila: F) -> None:
         if not self.ciega:
@@ -122,12 +126,16 @@ class Tabla(Generic[F]):
         self.filas[llave] = fila
         self.conocidas.add(llave)
         if self.grupo:
-            self.grupos.setdefault(llave[:self.grupo], set()).add(llave)
+            miembros = self.grupos.setdefault(llave[:self.grupo], set())
+            if llave not in miembros:
+                miembros.add(llave)
+                self.ordenados.pop(llave[:self.grupo], None)
 
     def _retirar(self, llave: Llave) -> None:
         del self.filas[llave]
         if self.grupo:
             self.grupos.get(llave[:self.grupo], set()).discard(llave)
+            self.ordenados.pop(llave[:self.grupo], None)
 
     def _restaurar(self, llave: Llave, previa: object) -> None:
         if previa is _AUSENTE:

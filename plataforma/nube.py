@@ -80,6 +80,7 @@ class Mensaje:
 CABECERAS_REPORTE = (("content-type", CONTENT_TYPE.encode()),)  # lo que pone el sistema de una institución
 
 
+@lru_cache(maxsize=256)
 def cabeceras_de(tipo: str) -> tuple[tuple[str, bytes], ...]:
     """Modo estructurado (sin cabeceras `ce_*`) y la cabecera de ruteo con el tipo."""
     return (("content-type", CONTENT_TYPE.encode()), (CABECERA_TIPO, tipo.encode()))
