@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from esquemas import CloudEvent
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 
 async def particiones_de(opciones: dict, topicos: list[str]) -> list[TopicPartition]:

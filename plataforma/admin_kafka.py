@@ -11,12 +11,22 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, A
                                    ResourceType, ScramCredentialInfo, ScramMechanism, UserScramCredentialDeletion,
                                    UserScramCredentialUpsertion)
 
+from esquemas.ingreso import institucion_del_topico
 from plataforma.kafka import ConexionKafka
 from plataforma.permisos import Permiso
 
 PLAZO_S = 15.0
 ITERACIONES_SCRAM = 8192
 TIEMPO_DEL_BROKER = {"message.timestamp.type": "LogAppendTime"}
+# Lo que escribe una institución se guarda sin comprimir, lo mande como lo mande: el broker descomprime lo que
+# llegue comprimido (con cualquier códec de Kafka) y lo rechaza si así pasa del límite de tamaño. Los servicios
+# nunca ven un códec que no sepan leer ni un lote que crezca al leerlo.
+INGRESO_SIN_COMPRIMIR = {"compression.type": "uncompressed"}
+
+
+def config_de(topico: str) -> dict[str, str]:
+    """La configuración que la plataforma exige a `topico`."""
+    return TIEMPO_DEL_BROKER | (INGRESO_SIN_COMPRIMIR if institucion_del_topico(topico) else {})
 log = logging.getLogger("alva.provision")
 log.addHandler(logging.NullHandler())  # librdkafka informa aquí; los errores que importan llegan como ErrorProvision
 _RECURSOS = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
@@ -66,27 +76,28 @@ class AdminKafka:
             raise ErrorProvision(f"listar tópicos: {e.args[0].str()}") from None
 
     def crear_topicos(self, nombres: list[str], particiones: int, replicacion: int) -> None:
-        nuevos = [NewTopic(n, num_partitions=particiones, replication_factor=replicacion, config=TIEMPO_DEL_BROKER)
+        nuevos = [NewTopic(n, num_partitions=particiones, replication_factor=replicacion, config=config_de(n))
                   for n in nombres]
         for nombre, futuro in self.cliente.create_topics(nuevos, operation_timeout=PLAZO_S,
                                                          request_timeout=PLAZO_S).items():
             _esperar(futuro, f"crear {nombre}", KafkaError.TOPIC_ALREADY_EXISTS)
 
-    def sin_tiempo_del_broker(self, nombres: list[str]) -> list[str]:
-        """De `nombres`, los tópicos cuyo `message.timestamp.type` no es LogAppendTime."""
+    def desajustados(self, nombres: list[str]) -> list[str]:
+        """De `nombres`, los tópicos cuya configuración no es la que exige `config_de` (p. ej. los de una versión
+        anterior de ALVA)."""
         recursos = [ConfigResource(ResourceType.TOPIC, n) for n in nombres]
         if not recursos:
             return []
         faltan = []
         for recurso, futuro in self.cliente.describe_configs(recursos, request_timeout=PLAZO_S).items():
             entradas = _esperar(futuro, f"leer la configuración de {recurso.name}")
-            if entradas["message.timestamp.type"].value != "LogAppendTime":
+            if any(entradas[k].value != v for k, v in config_de(recurso.name).items()):
                 faltan.append(recurso.name)
         return faltan
 
-    def poner_tiempo_del_broker(self, nombres: list[str]) -> None:
+    def ajustar(self, nombres: list[str]) -> None:
         recursos = [ConfigResource(ResourceType.TOPIC, n, incremental_configs=[
-            ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in TIEMPO_DEL_BROKER.items()])
+            ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in config_de(n).items()])
             for n in nombres]
         for recurso, futuro in self.cliente.incremental_alter_configs(recursos, request_timeout=PLAZO_S).items():
             _esperar(futuro, f"configurar {recurso.name}")

@@ -36,7 +36,7 @@ class Credenciales:
 
 @dataclasses.dataclass
 class Preparacion:
-    topicos: list[str] = dataclasses.field(default_factory=list)  # creados, o puestos en LogAppendTime
+    topicos: list[str] = dataclasses.field(default_factory=list)  # creados, o con su configuración ajustada
     principales: list[str] = dataclasses.field(default_factory=list)
     acls: int = 0
     instituciones: list[Credenciales] = dataclasses.field(default_factory=list)
@@ -86,13 +86,14 @@ def _guardada(carpeta: Path | None, usuario: str) -> str | None:
 
 def _asegurar_topicos(k: AdminKafka, existentes: set[str], nombres: list[str], particiones: int,
                       replicacion: int) -> list[str]:
-    """Crea los que faltan y pone LogAppendTime en los que no lo tienen; devuelve los que tocó."""
+    """Crea los que faltan y ajusta la configuración de los que no la tienen (hora del broker; los ingresos, sin
+    comprimir); devuelve los que tocó."""
     faltan = [n for n in nombres if n not in existentes]
     if faltan:
         k.crear_topicos(faltan, particiones, replicacion)
-    ajenos = k.sin_tiempo_del_broker([n for n in nombres if n in existentes])
+    ajenos = k.desajustados([n for n in nombres if n in existentes])
     if ajenos:
-        k.poner_tiempo_del_broker(ajenos)
+        k.ajustar(ajenos)
     existentes.update(faltan)
     return faltan + ajenos
 

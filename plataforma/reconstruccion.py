@@ -22,6 +22,7 @@ from plataforma.consumo import Procesador
 from plataforma.contexto import Contexto
 from plataforma.grupos import describir_grupo
 from plataforma.nube import Entrada
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from plataforma.outbox import Relay, crear_productor
 from plataforma.periodico import PENDIENTES
 from plataforma.reposo import Reposo
 from plataforma.topicos import faltantes
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from alva.cli.observar import registro_a_evento, sin_dlq
 from alva.lineas import detalle, tipo_corto
 from alva.observador import particiones_de
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 log = logging.getLogger(__name__)
 RECIENTES = 300  # lo que ve quien abre la página

@@ -6,6 +6,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from plataforma import topicos as _topicos
 from plataforma.config import Ajustes
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 ADMIN = "alva-admin"  # el banco escribe hechos sintéticos en los tópicos de cada servicio: sólo el administrador puede
 

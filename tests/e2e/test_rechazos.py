@@ -1,6 +1,7 @@
 """Lo ilegible y lo inválido vuelven como rechazos legibles, lo ilegible también a la DLQ, y el servicio sigue."""
 
 import json
+import subprocess
 import time
 import uuid
 from datetime import date
@@ -11,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from alva import escenario
 from alva.observador import particiones_de
+from infra import kcat
 from esquemas.convenios import ConvenioFirmado
 from esquemas.rechazos import EntradaRechazada
 from esquemas.ingreso import topico_ingreso
@@ -110,3 +112,50 @@ async def test_una_cabecera_que_no_es_texto_no_detiene_la_particion(productor, o
     await enviar(productor, segundo)
     for caso in (primero, segundo):
         await observador.esperar(de_tipo(ConvenioFirmado, convenio_id=caso.evento.data["convenio_id"]), 60)
+
+
+def _kcat(infra, tmp_path, topico: str, valor: bytes, *opciones, aceptado: bool = True) -> str:
+    """Un registro enviado con kcat (librdkafka), que deja pasar bytes que aiokafka no produciría; lo que dijo."""
+    ejecutable = kcat.asegurar()
+    assert ejecutable, "kcat no está instalado: `make` lo instala (python -m infra.kcat)"
+    propiedades = tmp_path / "kcat.properties"
+    propiedades.write_text(infra.admin.propiedades())
+    archivo = tmp_path / "registro.json"
+    archivo.write_bytes(valor)
+    r = subprocess.run([str(ejecutable), "-F", str(propiedades), "-P", "-t", topico, "-k", "prodheg", *opciones,
+                        str(archivo)], capture_output=True, timeout=60)
+    assert (r.returncode == 0) == aceptado, r.stderr.decode(errors="replace")
+    return r.stderr.decode(errors="replace")
+
+
+async def test_un_nombre_de_cabecera_que_no_es_texto_no_detiene_a_nadie(infra, productor, observador, tmp_path):
+    # aiokafka lee el nombre de cada cabecera como UTF-8 estricto; Kafka acepta cualquier byte. Detrás, en la misma
+    # partición, otro convenio: ambos se procesan (el nombre ilegible se lee con U+FFFD y nadie lo usa).
+    primero = escenario.convenio(unico("nombre"), date.today())
+    segundo = escenario.convenio(unico("nombre"), date.today())
+    _kcat(infra, tmp_path, primero.topico, primero.evento.a_json(), "-H", "content-type=application/cloudevents+json",
+          "-H", b"\xff\xfetraza=1")
+    await enviar(productor, segundo)
+    for caso in (primero, segundo):
+        await observador.esperar(de_tipo(ConvenioFirmado, convenio_id=caso.evento.data["convenio_id"]), 60)
+
+
+@pytest.mark.parametrize("codec", ["zstd", "lz4", "snappy", "gzip"])
+async def test_un_reporte_comprimido_con_cualquier_codec_se_procesa(infra, productor, observador, tmp_path, codec):
+    # Un tópico de ingreso guarda sin comprimir lo que cada institución envíe (compression.type=uncompressed): los
+    # servicios nunca ven un códec que no sepan leer.
+    caso = escenario.convenio(unico(f"codec-{codec}"), date.today())
+    _kcat(infra, tmp_path, caso.topico, caso.evento.a_json(), "-H", "content-type=application/cloudevents+json",
+          "-z", codec)
+    await observador.esperar(de_tipo(ConvenioFirmado, convenio_id=caso.evento.data["convenio_id"]), 60)
+
+
+async def test_lo_que_crece_al_descomprimirse_lo_rechaza_el_broker(infra, tmp_path):
+    # 5 MB de espacios caben, comprimidos, en unos KB; el ingreso se guarda sin comprimir, y así no cabe: Kafka lo
+    # rechaza al recibirlo y ningún servicio lo ve.
+    caso = escenario.convenio(unico("bomba"), date.today())
+    evento = json.loads(caso.evento.a_json())
+    evento["data"]["relleno"] = " " * 5_000_000
+    dicho = _kcat(infra, tmp_path, caso.topico, json.dumps(evento).encode(), "-z", "gzip",
+                  "-X", "message.max.bytes=100000000", aceptado=False)
+    assert "Message size too large" in dicho

@@ -16,6 +16,7 @@ from aiokafka.errors import TopicAuthorizationFailedError
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
+from esquemas.ingreso import topico_ingreso
 from infra import entorno, kcat
 from infra.comun import puertos
 from plataforma import provision
@@ -261,8 +262,11 @@ async def test_los_topicos_usan_el_tiempo_del_broker(infra_segura, alta):
     topicos = [*TOPICOS_PLATAFORMA, *topicos_institucion(cred.institucion)]
     admin = AdminClient(infra_segura.librdkafka(), logger=silencio)
     futuros = admin.describe_configs([ConfigResource(ResourceType.TOPIC, t) for t in topicos])
-    tipos = {r.name: f.result()["message.timestamp.type"].value for r, f in futuros.items()}
-    assert tipos == dict.fromkeys(topicos, "LogAppendTime")
+    configs = {r.name: f.result() for r, f in futuros.items()}
+    assert {t: c["message.timestamp.type"].value for t, c in configs.items()} == dict.fromkeys(topicos, "LogAppendTime")
+    # Lo que escribe una institución se guarda sin comprimir; lo de la plataforma, como lo mande su productor.
+    assert {t: c["compression.type"].value for t, c in configs.items()} == {
+        t: "uncompressed" if t == topico_ingreso(cred.institucion) else "producer" for t in topicos}
 
     # Aunque el productor diga 2001, el registro lleva la hora del broker.
     hace_mucho = int(datetime(2001, 1, 1, tzinfo=UTC).timestamp() * 1000)

@@ -290,7 +290,7 @@ class AdminFalso:
     def permisos(self) -> set:
         return set()
 
-    def sin_tiempo_del_broker(self, nombres) -> list:
+    def desajustados(self, nombres) -> list:
         return []
 
     def poner_clave(self, usuario, clave) -> None:
@@ -299,7 +299,7 @@ class AdminFalso:
     def crear_topicos(self, *_) -> None:
         pass
 
-    poner_tiempo_del_broker = crear_permisos = crear_topicos
+    ajustar = crear_permisos = crear_topicos
 
 
 def test_aprovisionar_deja_la_clave_de_quien_opera_para_la_consola(servicios, tmp_path, monkeypatch):
