@@ -22,15 +22,15 @@ TIEMPO_DEL_BROKER = {"message.timestamp.type": "LogAppendTime"}
 # llegue comprimido (con cualquier códec de Kafka) y lo rechaza si así pasa del límite de tamaño. Los servicios
 # nunca ven un códec que no sepan leer ni un lote que crezca al leerlo.
 INGRESO_SIN_COMPRIMIR = {"compression.type": "uncompressed"}
+log = logging.getLogger("alva.provision")
+log.addHandler(logging.NullHandler())  # librdkafka informa aquí; los errores que importan llegan como ErrorProvision
+_RECURSOS = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
+_PATRONES = {"literal": ResourcePatternType.LITERAL, "prefixed": ResourcePatternType.PREFIXED}
 
 
 def config_de(topico: str) -> dict[str, str]:
     """La configuración que la plataforma exige a `topico`."""
     return TIEMPO_DEL_BROKER | (INGRESO_SIN_COMPRIMIR if institucion_del_topico(topico) else {})
-log = logging.getLogger("alva.provision")
-log.addHandler(logging.NullHandler())  # librdkafka informa aquí; los errores que importan llegan como ErrorProvision
-_RECURSOS = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
-_PATRONES = {"literal": ResourcePatternType.LITERAL, "prefixed": ResourcePatternType.PREFIXED}
 
 
 class ErrorProvision(RuntimeError):

@@ -17,12 +17,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError, NotCoordinatorError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 from plataforma.bd import crear_pool, migrar
 from plataforma.consumo import Procesador
 from plataforma.contexto import Contexto
 from plataforma.grupos import describir_grupo
 from plataforma.nube import Entrada
-from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 log = logging.getLogger(__name__)
 

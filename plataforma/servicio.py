@@ -20,6 +20,7 @@ from pydantic import WithJsonSchema
 from esquemas.control import TOPICO as TOPICO_CONTROL, InstitucionDadaDeAlta
 from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma import asyncapi
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 from plataforma.bd import avisos_de_durabilidad, crear_pool, migrar
 from plataforma.config import Ajustes
 from plataforma.consumo import ERRORES_DE_INFRAESTRUCTURA, Procesador, Reaccion
@@ -31,7 +32,6 @@ from plataforma.outbox import Relay, crear_productor
 from plataforma.periodico import PENDIENTES
 from plataforma.reposo import Reposo
 from plataforma.topicos import faltantes
-from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 log = logging.getLogger(__name__)
 

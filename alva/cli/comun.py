@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.text import Text
 
 from alva.observador import particiones_de
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 from plataforma.config import Ajustes
 from plataforma.kafka import SinCredenciales
-from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 # Fuera de una terminal (tuberías, scripts) las tablas no se parten a 80 columnas.
 consola = Console(highlight=False, width=None if sys.stdout.isatty() else 250)

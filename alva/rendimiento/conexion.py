@@ -4,9 +4,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 from plataforma import topicos as _topicos
 from plataforma.config import Ajustes
-from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
 
 ADMIN = "alva-admin"  # el banco escribe hechos sintéticos en los tópicos de cada servicio: sólo el administrador puede
 
