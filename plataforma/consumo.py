@@ -87,13 +87,12 @@ class Procesador:
         """Los registros de un lote que pueden ser de este servicio, como `Entrada`; los demás (la mayoría, en un
         tópico donde otro servicio publica muchos tipos) ni se arman."""
         utiles, nombres = self.utiles, self.nombres
-        return [self.leer(r) for r in registros
+        return [_entrada(r) for r in registros
                 if not ajeno(r.topic, r.value, r.headers or (), utiles=utiles, nombres=nombres)]
 
     def leer(self, registro) -> Entrada:
         """Un registro de aiokafka como `Entrada` (lo ajeno, sin decodificar)."""
-        return leer(registro.topic, registro.partition, registro.offset, marca_de(registro.timestamp), registro.key,
-                    registro.value, registro.headers or (), utiles=self.utiles, nombres=self.nombres)
+        return _entrada(registro, utiles=self.utiles, nombres=self.nombres)
 
     async def procesar_lote(self, pool: asyncpg.Pool, entradas: list[Entrada]) -> Hecho:
         """Todo el lote en una transacción. Si falla por algo que no es infraestructura, se parte en mitades
@@ -440,6 +439,12 @@ def huella(e: Entrada) -> str:
     ev = e.evento
     return huella_cruda(orjson.dumps([ev.type, ev.source, ev.subject, ev.institucion, ev.dataschema, ev.data],
                                      option=orjson.OPT_SORT_KEYS))
+
+
+def _entrada(registro, **filtro) -> Entrada:
+    """Un registro de aiokafka como `Entrada`; `filtro` (utiles, nombres) si aún no se preguntó si es ajeno."""
+    return leer(registro.topic, registro.partition, registro.offset, marca_de(registro.timestamp), registro.key,
+                registro.value, registro.headers or (), **filtro)
 
 
 def _de_pendiente(f) -> Entrada:

@@ -126,16 +126,18 @@ class Tabla(Generic[F]):
         self.filas[llave] = fila
         self.conocidas.add(llave)
         if self.grupo:
-            miembros = self.grupos.setdefault(llave[:self.grupo], set())
+            prefijo = llave[:self.grupo]
+            miembros = self.grupos.setdefault(prefijo, set())
             if llave not in miembros:
                 miembros.add(llave)
-                self.ordenados.pop(llave[:self.grupo], None)
+                self.ordenados.pop(prefijo, None)
 
     def _retirar(self, llave: Llave) -> None:
         del self.filas[llave]
         if self.grupo:
-            self.grupos.get(llave[:self.grupo], set()).discard(llave)
-            self.ordenados.pop(llave[:self.grupo], None)
+            prefijo = llave[:self.grupo]
+            self.grupos.get(prefijo, set()).discard(llave)
+            self.ordenados.pop(prefijo, None)
 
     def _restaurar(self, llave: Llave, previa: object) -> None:
         if previa is _AUSENTE:

@@ -57,22 +57,9 @@ class Seguimiento:
 
     async def leer_despues(self) -> None:
         """Lo que no se siguió en vivo, de una vez, hasta el final que tiene ahora; la próxima vez, desde ahí."""
-        if not self.despues:
-            return
-        cliente = await sonda.lector(self.despues)
-        try:
-            finales = await cliente.end_offsets(list(self.despues))
-            pendientes = {tp for tp in self.despues if finales[tp] > self.despues[tp]}
-            while pendientes:
-                for tp, registros in (await cliente.getmany(*pendientes, timeout_ms=1000, max_records=5000)).items():
-                    for r in registros:
-                        if r.offset < finales[tp]:
-                            self._anotar(r.value, r.timestamp / 1000)
-                    if registros and registros[-1].offset >= finales[tp] - 1:
-                        pendientes.discard(tp)
-            self.despues = {tp: finales[tp] for tp in self.despues}
-        finally:
-            await cliente.stop()
+        if self.despues:
+            self.despues = await sonda.leer_hasta_el_final(self.despues,
+                                                           lambda r: self._anotar(r.value, r.timestamp / 1000))
 
     async def _leer(self) -> None:
         while True:

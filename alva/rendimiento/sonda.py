@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -146,17 +146,28 @@ async def lector(desde: dict[TopicPartition, int]) -> AIOKafkaConsumer:
     return cliente
 
 
-async def tipos_publicados(desde: dict[TopicPartition, int]) -> Counter:
-    """Cuántos eventos de cada `type` hay desde `desde` hasta el final de hoy."""
+async def leer_hasta_el_final(desde: dict[TopicPartition, int], anotar: Callable[[ConsumerRecord], None]
+                              ) -> dict[TopicPartition, int]:
+    """Cada registro desde `desde` hasta el final que cada partición tiene ahora, a `anotar`; devuelve esos finales
+    (desde donde seguir la próxima vez)."""
     cliente = await lector(desde)
     try:
         finales = await cliente.end_offsets(list(desde))
-        pendientes, tipos = {tp for tp in desde if finales[tp] > desde[tp]}, Counter()
+        pendientes = {tp for tp in desde if finales[tp] > desde[tp]}
         while pendientes:
-            for tp, registros in (await cliente.getmany(*pendientes, timeout_ms=1000)).items():
-                tipos.update(json.loads(r.value).get("type") for r in registros if r.offset < finales[tp])
+            for tp, registros in (await cliente.getmany(*pendientes, timeout_ms=1000, max_records=5000)).items():
+                for r in registros:
+                    if r.offset < finales[tp]:
+                        anotar(r)
                 if registros and registros[-1].offset >= finales[tp] - 1:
                     pendientes.discard(tp)
-        return tipos
+        return finales
     finally:
         await cliente.stop()
+
+
+async def tipos_publicados(desde: dict[TopicPartition, int]) -> Counter:
+    """Cuántos eventos de cada `type` hay desde `desde` hasta el final de hoy."""
+    tipos: Counter = Counter()
+    await leer_hasta_el_final(desde, lambda r: tipos.update([json.loads(r.value).get("type")]))
+    return tipos
