@@ -51,6 +51,7 @@ class Hecho:
     salidas: int = 0
     cuentas: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     altas: list[str] = field(default_factory=list)  # instituciones dadas de alta en este lote
+    encolados: list = field(default_factory=list)  # lo que dejó en el outbox (`outbox.Encolado`), para el relay
 
 
 # La respuesta de cada evento en su fila del inbox: una búsqueda por índice por evento (LATERAL), nunca un hash join
@@ -115,7 +116,8 @@ class Procesador:
                 mitad = len(entradas) // 2
                 primera = await self.procesar_lote(pool, entradas[:mitad])
                 segunda = await self.procesar_lote(pool, entradas[mitad:])
-                return Hecho(primera.salidas + segunda.salidas, [], primera.altas + segunda.altas)
+                return Hecho(primera.salidas + segunda.salidas, [], primera.altas + segunda.altas,
+                             primera.encolados + segunda.encolados)
         self._cerrar(hecho)
         return hecho
 
@@ -405,9 +407,8 @@ class Lote:
                 [(h, e.topico, e.particion, e.offset) for h, e in self.a_dlq])
         from plataforma import outbox  # aquí: outbox importa de nube, y nube no debe depender del consumo
 
-        if self.p.publicar:
-            await outbox.encolar(self.conn, self.p.servicio, self.salidas)
-        return Hecho(len(self.salidas), self.cuentas, self.altas)
+        encolado = await outbox.encolar(self.conn, self.p.servicio, self.salidas) if self.p.publicar else None
+        return Hecho(len(self.salidas), self.cuentas, self.altas, [encolado] if encolado else [])
 
     # ---------- reenvíos desde la DLQ ----------
 

@@ -33,9 +33,9 @@ class Metricas:
         self._contadores: dict[str, Counter] = {}
         for nombre in SIEMPRE:
             self._contador(nombre)
-        self.outbox_pendientes = Gauge("alva_outbox_pendientes", "Filas en el outbox del servicio, aún sin publicar.",
+        self.outbox_pendientes = Gauge("alva_outbox_pendientes", "Mensajes en el outbox del servicio, aún sin publicar.",
                                        ["servicio"], registry=self.registro)
-        self.outbox_apartados = Gauge("alva_outbox_apartados", "Filas apartadas del outbox, esperando a quien opera.",
+        self.outbox_apartados = Gauge("alva_outbox_apartados", "Mensajes apartados del outbox, esperando a quien opera.",
                                       ["servicio"], registry=self.registro)
 
     def contar(self, nombre: str, cuantos: int = 1, **etiquetas: str) -> None:
@@ -47,7 +47,7 @@ class Metricas:
             return
         try:
             async with asyncio.timeout(plazo_s), pool.acquire() as conn:
-                filas = await conn.fetchval("SELECT count(*) FROM outbox")
+                filas = await conn.fetchval("SELECT coalesce(sum(cuantos), 0) FROM outbox_lotes")
                 apartadas = await conn.fetchval("SELECT count(*) FROM outbox_apartados")
         except Exception as e:  # noqa: BLE001 - /metricas responde aunque la base no
             log.debug("%s: no se pudo contar el outbox: %s", self.servicio, e)

@@ -6,7 +6,9 @@ import base64
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import asyncpg
 import orjson
@@ -26,7 +28,9 @@ from plataforma.nube import LIMITE_BYTES, Mensaje
 
 log = logging.getLogger(__name__)
 
-# Lo que ningún reintento arregla: la fila se aparta para que quien opera la vea (`alva outbox`).
+# Lo que ningún reintento arregla: el mensaje se aparta para que quien opera la vea (`alva outbox`).
+# Cuántos lotes confirmados guarda el relay en memoria a lo más; si se atrasa, el resto lo lee de la base.
+EN_MEMORIA_MAX = 8
 PERMANENTES = (MessageSizeTooLargeError, RecordListTooLargeError, InvalidTopicError, TopicAuthorizationFailedError,
                UnknownTopicOrPartitionError)
 
@@ -62,13 +66,34 @@ def _de_json(texto: str) -> tuple[tuple[str, bytes], ...]:
     return tuple(cabeceras_de_json(texto))
 
 
-async def encolar(conn: asyncpg.Connection, esquema: str, mensajes: Iterable[Mensaje]) -> int:
-    """Dentro de la transacción del llamador, con COPY; el relay despierta cuando ésta confirma."""
-    filas = [(m.topico, m.llave, m.valor, _a_json(tuple(m.cabeceras))) for m in mensajes]
-    if filas:
-        await conn.copy_records_to_table("outbox", records=filas, columns=["topico", "llave", "valor", "cabeceras"])
-        await conn.execute("SELECT pg_notify($1, '')", canal(esquema))
-    return len(filas)
+# Una fila por transacción: todos sus mensajes, en orden; el aviso al relay va en la misma ida y vuelta.
+ENCOLAR = """WITH lote AS (INSERT INTO outbox_lotes (cuantos, topicos, llaves, valores, cabeceras)
+                           VALUES ($1, $2::text[], $3::bytea[], $4::bytea[], $5::text[]) RETURNING id)
+             SELECT id, pg_notify($6, '') FROM lote"""
+
+
+@dataclass(frozen=True)
+class Encolado:
+    """Un lote del outbox: su fila y sus mensajes en columnas, en orden."""
+
+    id: int
+    topicos: list[str]
+    llaves: list[bytes | None]
+    valores: list[bytes]
+    cabeceras: list[str]
+    creado_en: datetime
+
+
+async def encolar(conn: asyncpg.Connection, esquema: str, mensajes: Iterable[Mensaje]) -> Encolado | None:
+    """Dentro de la transacción del llamador, en una fila; el relay despierta cuando ésta confirma. Lo encolado,
+    para dárselo al relay una vez confirmado (`Relay.ofrecer`), que así no tiene que volver a leerlo."""
+    mensajes = list(mensajes)
+    if not mensajes:
+        return None
+    columnas = ([m.topico for m in mensajes], [m.llave for m in mensajes], [m.valor for m in mensajes],
+                [_a_json(tuple(m.cabeceras)) for m in mensajes])
+    lote = await conn.fetchval(ENCOLAR, len(mensajes), *columnas, canal(esquema))
+    return Encolado(lote, *columnas, datetime.now(UTC))
 
 
 def crear_productor(opciones: dict, client_id: str) -> AIOKafkaProducer:
@@ -85,12 +110,24 @@ def crear_productor(opciones: dict, client_id: str) -> AIOKafkaProducer:
     )
 
 
+class _Pendiente(NamedTuple):
+    """Un mensaje de un lote del outbox: su lugar (lote, orden) y lo que se publica."""
+
+    lote: int
+    orden: int
+    topico: str
+    llave: bytes | None
+    valor: bytes
+    cabeceras: str
+    creado_en: datetime
+
+
 @dataclass
 class _Lote:
-    """Un lote de registros de aiokafka y las filas del outbox que lleva."""
+    """Un lote de registros de aiokafka y los mensajes del outbox que lleva."""
 
     registros: BatchBuilder
-    filas: list = field(default_factory=list)
+    mensajes: list = field(default_factory=list)
 
 
 class Relay:
@@ -105,9 +142,20 @@ class Relay:
         self._detenido = False
         self._topicos: set[str] = set()
         self.publicados = 0
+        # Lo que este proceso encoló y confirmó, por fila, mientras este relay es el que publica: no se relee.
+        self._en_memoria: dict[int, Encolado] = {}
+        self._activo = False
 
     def despertar(self) -> None:
         self._despertar.set()
+
+    def ofrecer(self, encolados: Iterable[Encolado]) -> None:
+        """Lotes que el servicio acaba de confirmar: si este relay es el que publica, los toma de aquí en vez de
+        leerlos otra vez de PostgreSQL. Sólo se usan para filas que la base sigue teniendo (ver `_tomar`)."""
+        if self._activo:
+            for e in encolados:
+                if len(self._en_memoria) < EN_MEMORIA_MAX:
+                    self._en_memoria[e.id] = e
 
     def detener(self) -> None:
         """Pide parar; `correr` vuelve al terminar el lote que esté publicando."""
@@ -132,12 +180,15 @@ class Relay:
                 while not self._detenido and not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))",
                                                                       candado):
                     await self._esperar(self.sondeo_s)
+                self._activo = True
                 try:
                     while not self._detenido:
                         while not self._detenido and await self.publicar_pendientes(conn):
                             pass
                         await self._esperar(self.sondeo_s)
                 finally:
+                    self._activo = False
+                    self._en_memoria.clear()
                     if not conn.is_closed():
                         await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", candado)
             finally:
@@ -148,56 +199,104 @@ class Relay:
         self._despertar.set()
 
     async def publicar_pendientes(self, conn: asyncpg.Connection) -> int:
-        """Un lote: publica, espera cada confirmación, borra lo confirmado y aparta lo imposible. Cuántas salieron.
+        """Un turno: publica los lotes del outbox en orden, espera cada confirmación, borra lo confirmado y aparta lo
+        imposible. Cuántos mensajes salieron o se apartaron.
 
-        Las filas van a Kafka en lotes de registros armados aquí, uno por partición (la misma que elegiría `send`
-        por su llave), con un futuro por lote y no por mensaje: lo que un lote de Kafka acepta o rechaza, lo acepta
-        o rechaza entero, igual que cuando el productor juntaba los mensajes por su cuenta."""
-        filas = await conn.fetch(
-            "SELECT id, topico, llave, valor, cabeceras::text AS cabeceras FROM outbox ORDER BY id LIMIT $1", self.lote)
+        Los mensajes van a Kafka en lotes de registros armados aquí, uno por partición (la misma que elegiría `send`
+        por su llave), con un futuro por lote de registros y no por mensaje: lo que un lote de Kafka acepta o
+        rechaza, lo acepta o rechaza entero, igual que cuando el productor juntaba los mensajes por su cuenta. Lo
+        que un fallo pasajero dejó sin salir se queda en su fila, en su orden, para el siguiente turno."""
+        filas = await self._tomar(conn)
         if not filas:
             return 0
-        await self._conocer_topicos({f["topico"] for f in filas})
-        enviadas, apartadas, fallo = [], [], None
-        por_particion: dict[tuple[str, int], list] = {}
+        mensajes = [_Pendiente(f.id, i, *m, f.creado_en)
+                    for f in filas for i, m in enumerate(zip(f.topicos, f.llaves, f.valores, f.cabeceras, strict=True))]
+        await self._conocer_topicos({m.topico for m in mensajes})
+        hechos: set[tuple[int, int]] = set()  # (lote, orden) de lo que salió o se apartó
+        apartadas, fallo = [], None
+        por_particion: dict[tuple[str, int], list[_Pendiente]] = {}
         particiones: dict[tuple[str, bytes | None], int] = {}
-        for f in filas:
-            if (problema := self._imposible(f)) is not None:
-                apartadas.append((f, problema))
+        for m in mensajes:
+            if (problema := self._imposible(m)) is not None:
+                apartadas.append((m, problema))
                 continue
             try:
-                particion = await self._particion(f["topico"], f["llave"], particiones)
+                particion = await self._particion(m.topico, m.llave, particiones)
             except PERMANENTES as e:
-                apartadas.append((f, f"{type(e).__name__}: {e}"))
+                apartadas.append((m, f"{type(e).__name__}: {e}"))
                 continue
-            por_particion.setdefault((f["topico"], particion), []).append(f)
-        envios = []  # (filas del lote, futuro)
+            por_particion.setdefault((m.topico, particion), []).append(m)
+        envios = []  # (mensajes del lote de registros, futuro)
         for (topico, particion), grupo in por_particion.items():
             for lote in self._lotes(grupo):
                 try:
                     envios.append((lote, await self.productor.send_batch(lote.registros, topico,
                                                                          partition=particion)))
                 except PERMANENTES as e:
-                    apartadas += [(f, f"{type(e).__name__}: {e}") for f in lote.filas]
+                    apartadas += [(m, f"{type(e).__name__}: {e}") for m in lote.mensajes]
         resultados = await asyncio.gather(*(futuro for _, futuro in envios), return_exceptions=True)
+        enviados = 0
         for (lote, _), resultado in zip(envios, resultados, strict=True):
             if not isinstance(resultado, BaseException):
-                enviadas += [f["id"] for f in lote.filas]
+                hechos.update((m.lote, m.orden) for m in lote.mensajes)
+                enviados += len(lote.mensajes)
             elif isinstance(resultado, PERMANENTES):
-                apartadas += [(f, f"{type(resultado).__name__}: {resultado}") for f in lote.filas]
+                apartadas += [(m, f"{type(resultado).__name__}: {resultado}") for m in lote.mensajes]
             else:
                 fallo = fallo or resultado
+        hechos.update((m.lote, m.orden) for m, _ in apartadas)
         async with conn.transaction():
-            if enviadas:
-                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", enviadas)
+            await self._quitar(conn, filas, mensajes, hechos)
             if apartadas:
                 await self._apartar(conn, apartadas)
-        self.publicados += len(enviadas)
-        if self.al_publicar and enviadas:
-            self.al_publicar(len(enviadas))
+        self.publicados += enviados
+        if self.al_publicar and enviados:
+            self.al_publicar(enviados)
         if fallo is not None:  # transitorio: lo que no salió se reintenta en el siguiente turno
             raise fallo if isinstance(fallo, Exception) else KafkaError(str(fallo))
-        return len(enviadas) + len(apartadas)
+        return len(hechos)
+
+    async def _tomar(self, conn: asyncpg.Connection) -> list[Encolado]:
+        """Los primeros lotes del outbox hasta juntar `lote` mensajes (al menos uno, aunque tenga más).
+
+        Qué filas y en qué orden lo dice siempre la base; el contenido de las que este proceso encoló y ofreció se
+        toma de la memoria (es el mismo: una fila sólo cambia aquí, y entonces se olvida), el de las demás se lee."""
+        cabezas = await conn.fetch("SELECT id, cuantos FROM outbox_lotes ORDER BY id LIMIT 64")
+        ids, juntos = [], 0
+        for c in cabezas:
+            if ids and juntos + c["cuantos"] > self.lote:
+                break
+            ids.append(c["id"])
+            juntos += c["cuantos"]
+        for viejo in [i for i in self._en_memoria if not ids or i < ids[0]]:  # ya salió (o nunca se confirmó)
+            del self._en_memoria[viejo]
+        if not ids:
+            return []
+        tomados = {i: self._en_memoria[i] for i in ids if i in self._en_memoria}
+        if faltan := [i for i in ids if i not in tomados]:
+            for f in await conn.fetch("""SELECT id, topicos, llaves, valores, cabeceras, creado_en FROM outbox_lotes
+                                         WHERE id = ANY($1::bigint[])""", faltan):
+                tomados[f["id"]] = Encolado(*f)
+        return [tomados[i] for i in ids if i in tomados]
+
+    async def _quitar(self, conn: asyncpg.Connection, filas: list[Encolado], mensajes: list["_Pendiente"],
+                      hechos: set[tuple[int, int]]) -> None:
+        """Borra cada lote que salió entero; uno que salió en parte se queda sólo con lo que falta, en su orden."""
+        faltan: dict[int, list[_Pendiente]] = {}
+        for m in mensajes:
+            if (m.lote, m.orden) not in hechos:
+                faltan.setdefault(m.lote, []).append(m)
+        if listos := [f.id for f in filas if f.id not in faltan]:
+            await conn.execute("DELETE FROM outbox_lotes WHERE id = ANY($1::bigint[])", listos)
+        for f in filas:
+            if f.id not in faltan or len(faltan[f.id]) < len(f.topicos):
+                self._en_memoria.pop(f.id, None)
+        for lote, resto in faltan.items():
+            if len(resto) < len(next(f for f in filas if f.id == lote).topicos):
+                await conn.execute(
+                    """UPDATE outbox_lotes SET cuantos = $2, topicos = $3, llaves = $4, valores = $5, cabeceras = $6
+                       WHERE id = $1""", lote, len(resto), [m.topico for m in resto], [m.llave for m in resto],
+                    [m.valor for m in resto], [m.cabeceras for m in resto])
 
     async def _particion(self, topico: str, llave: bytes | None, conocidas: dict) -> int:
         """La partición que `send` elegiría (el particionador del productor), una vez por llave y turno."""
@@ -209,25 +308,25 @@ class Relay:
             conocidas[topico, llave] = particion
         return particion
 
-    def _lotes(self, grupo: list) -> Iterator["_Lote"]:
-        """Las filas de una partición, en orden, en lotes de registros de a lo más `max_batch_size` bytes (un
+    def _lotes(self, grupo: list["_Pendiente"]) -> Iterator["_Lote"]:
+        """Los mensajes de una partición, en orden, en lotes de registros de a lo más `max_batch_size` bytes (un
         mensaje más grande va solo en el suyo)."""
         lote = _Lote(self.productor.create_batch())
-        for f in grupo:
-            cabeceras = list(_de_json(f["cabeceras"]))  # el armador de aiokafka pide una lista
-            if lote.registros.append(key=f["llave"], value=f["valor"], timestamp=None, headers=cabeceras) is None:
+        for m in grupo:
+            cabeceras = list(_de_json(m.cabeceras))  # el armador de aiokafka pide una lista
+            if lote.registros.append(key=m.llave, value=m.valor, timestamp=None, headers=cabeceras) is None:
                 yield lote
                 lote = _Lote(self.productor.create_batch())
-                lote.registros.append(key=f["llave"], value=f["valor"], timestamp=None, headers=cabeceras)
-            lote.filas.append(f)
-        if lote.filas:
+                lote.registros.append(key=m.llave, value=m.valor, timestamp=None, headers=cabeceras)
+            lote.mensajes.append(m)
+        if lote.mensajes:
             yield lote
 
-    def _imposible(self, fila) -> str | None:
-        if fila["topico"] not in self._topicos:
-            return (f"El tópico {fila['topico']} no existe o este servicio no tiene permiso de escribir en él; "
+    def _imposible(self, m: "_Pendiente") -> str | None:
+        if m.topico not in self._topicos:
+            return (f"El tópico {m.topico} no existe o este servicio no tiene permiso de escribir en él; "
                     "los tópicos los crea la preparación de la plataforma o el alta de una institución.")
-        tamano = len(fila["valor"]) + len(fila["llave"] or b"") + len(fila["cabeceras"])
+        tamano = len(m.valor) + len(m.llave or b"") + len(m.cabeceras)
         if tamano > LIMITE_BYTES + 32 * 1024:
             return f"El mensaje mide {tamano} bytes; el broker no acepta más de {LIMITE_BYTES}."
         return None
@@ -238,15 +337,19 @@ class Relay:
         self._topicos = set((await self.productor.client.fetch_all_metadata()).topics())
 
     async def _apartar(self, conn: asyncpg.Connection, apartadas: list) -> None:
+        """Cada mensaje imposible, a `outbox_apartados` con su error y un número propio (de la serie del outbox)."""
+        ids = [f["id"] for f in await conn.fetch(
+            "SELECT nextval(pg_get_serial_sequence('outbox_lotes', 'id')) AS id FROM generate_series(1, $1)",
+            len(apartadas))]
         await conn.executemany(
             """INSERT INTO outbox_apartados (id, topico, llave, valor, cabeceras, error, creado_en)
-               SELECT id, topico, llave, valor, cabeceras, $2, creado_en FROM outbox WHERE id = $1""",
-            [(f["id"], error[:2000]) for f, error in apartadas])
-        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [f["id"] for f, _ in apartadas])
-        for f, error in apartadas:
-            log.error("relay %s: fila %s apartada (%s): %s", self.esquema, f["id"], f["topico"], error)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)""",
+            [(i, m.topico, m.llave, m.valor, m.cabeceras, error[:2000], m.creado_en)
+             for i, (m, error) in zip(ids, apartadas, strict=True)])
+        for i, (m, error) in zip(ids, apartadas, strict=True):
+            log.error("relay %s: mensaje apartado como %s (%s): %s", self.esquema, i, m.topico, error)
             if self.al_apartar:
-                self.al_apartar(f["topico"])
+                self.al_apartar(m.topico)
 
     async def _esperar(self, segundos: float) -> None:
         await esperar_evento(self._despertar, segundos)

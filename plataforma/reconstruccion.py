@@ -26,7 +26,7 @@ from plataforma.nube import Entrada
 
 log = logging.getLogger(__name__)
 
-OPERATIVAS = ("outbox", "outbox_apartados")  # lo que aún debe salir: se conserva tal cual
+OPERATIVAS = ("outbox_lotes", "outbox_apartados")  # lo que aún debe salir: se conserva tal cual
 LOTE = 2000
 
 
@@ -146,6 +146,10 @@ async def _esquema_nuevo(servicio, respaldo: str) -> asyncpg.Pool:
         if await conn.fetchval("SELECT to_regnamespace($1) IS NOT NULL", respaldo):
             for tabla in (*OPERATIVAS, *servicio.operativas):
                 await conn.execute(f'INSERT INTO "{nombre}".{tabla} SELECT * FROM "{respaldo}".{tabla}')
+            # La serie del outbox sigue desde donde iba: un lote nuevo no choca con uno que se trajo.
+            await conn.execute(f"""SELECT setval(pg_get_serial_sequence('"{nombre}".outbox_lotes', 'id'),
+                                                 greatest((SELECT max(id) FROM "{respaldo}".outbox_lotes),
+                                                          (SELECT max(id) FROM "{respaldo}".outbox_apartados), 1))""")
     return pool
 
 

@@ -154,6 +154,7 @@ class Servicio:
             await asyncio.sleep(1.0)  # sin martillar a PostgreSQL mientras vuelve
             raise
         if hecho.salidas:
+            self.relay.ofrecer(hecho.encolados)
             self.relay.despertar()
         if hecho.altas and self.suscriptor.consumer is not None:
             log.info("%s: instituciones dadas de alta %s; se relee la metadata", self.nombre, hecho.altas)

@@ -64,13 +64,21 @@ def reintentar(servicio: Annotated[str, typer.Argument(help="El servicio dueño 
 async def _reintentar(servicio: str, ids: list[int] | None) -> int:
     conn = await asyncpg.connect(ajustes().postgres_dsn, timeout=10)
     try:
-        async with conn.transaction():
-            filas = await conn.fetch(
-                f"""DELETE FROM {servicio}.outbox_apartados WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])
-                    RETURNING topico, llave, valor, cabeceras""", ids)
-            await conn.executemany(f"INSERT INTO {servicio}.outbox (topico, llave, valor, cabeceras) "
-                                   "VALUES ($1, $2, $3, $4)", [tuple(f) for f in filas])
-            await conn.execute("SELECT pg_notify($1, '')", f"outbox_{servicio}")
-        return len(filas)
+        return await devolver(conn, servicio, ids)
     finally:
         await conn.close()
+
+
+async def devolver(conn, servicio: str, ids: list[int] | None) -> int:
+    """Las filas apartadas `ids` (todas, sin ellas) vuelven al outbox de `servicio` como un lote, en su orden."""
+    async with conn.transaction():
+        filas = sorted(await conn.fetch(
+            f"""DELETE FROM "{servicio}".outbox_apartados WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])
+                RETURNING id, topico, llave, valor, cabeceras::text AS cabeceras""", ids), key=lambda f: f["id"])
+        if filas:
+            await conn.execute(
+                f'INSERT INTO "{servicio}".outbox_lotes (cuantos, topicos, llaves, valores, cabeceras) '
+                "VALUES ($1, $2, $3, $4, $5)", len(filas), [f["topico"] for f in filas],
+                [f["llave"] for f in filas], [f["valor"] for f in filas], [f["cabeceras"] for f in filas])
+            await conn.execute("SELECT pg_notify($1, '')", f"outbox_{servicio}")
+    return len(filas)

@@ -72,7 +72,7 @@ async def capacitacion(infra):
 async def outbox(pool, topico: str | None = None) -> list[tuple[str, dict | bytes, dict]]:
     async with pool.acquire() as conn:
         filas = await conn.fetch("SELECT topico, valor, cabeceras::text AS cabeceras FROM outbox "
-                                 "WHERE $1::text IS NULL OR topico = $1 ORDER BY id", topico)
+                                 "WHERE $1::text IS NULL OR topico = $1 ORDER BY lote, orden", topico)
     salida = []
     for f in filas:
         cabeceras = dict(orjson.loads(f["cabeceras"]))

@@ -90,7 +90,7 @@ def procesador(nombre: str, motor: Motor) -> Procesador:
 
 async def salidas(pool, tipo: str) -> list[dict]:
     async with pool.acquire() as conn:
-        filas = await conn.fetch("SELECT valor FROM outbox ORDER BY id")
+        filas = await conn.fetch("SELECT valor FROM outbox ORDER BY lote, orden")
     return [e for e in (orjson.loads(f["valor"]) for f in filas) if e["type"].endswith(tipo)]
 
 
@@ -130,7 +130,7 @@ async def test_repetir_los_topicos_desde_el_inicio_da_los_mismos_distintivos(inf
                     " estado FROM distintivos ORDER BY distintivo_id")
         async with pool.acquire() as a, pool2.acquire() as b:
             originales, reconstruidos = await a.fetch(consulta), await b.fetch(consulta)
-            ids = "SELECT valor FROM outbox ORDER BY id"
+            ids = "SELECT valor FROM outbox ORDER BY lote, orden"
             assert [orjson.loads(f["valor"])["id"] for f in await a.fetch(ids)] == \
                    [orjson.loads(f["valor"])["id"] for f in await b.fetch(ids)]  # los mismos hechos, los mismos ids
         assert len(originales) == 2

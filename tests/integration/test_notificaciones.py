@@ -175,7 +175,7 @@ def terminadas(filas) -> bool:
 
 async def hechos(pool, tipo: str) -> list[dict]:
     async with pool.acquire() as conn:
-        filas = await conn.fetch("SELECT valor FROM outbox ORDER BY id")
+        filas = await conn.fetch("SELECT valor FROM outbox ORDER BY lote, orden")
     return [e["data"] for e in map(lambda f: json.loads(f["valor"]), filas) if e["type"].endswith(tipo)]
 
 

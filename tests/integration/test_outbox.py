@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from alva.cli.outbox import devolver
 from plataforma import outbox
 from plataforma.bd import crear_pool, migrar
 from plataforma.nube import LIMITE_BYTES, Mensaje
@@ -137,22 +138,64 @@ async def test_solo_un_relay_publica_a_la_vez(infra, esquema, topico):
 
 async def test_lo_que_kafka_no_aceptara_se_aparta_y_lo_demas_sigue(infra, esquema, topico):
     nombre, pool = esquema
+    huerfano = f"alva.pruebas.{unico('no-existe')}"
     relay, tarea = await _relay(infra, pool, nombre)
     try:
         await _encolar(pool, nombre, b"uno", b"x" * (LIMITE_BYTES + 100_000), b"dos", topico=topico)
         async with pool.acquire() as conn, conn.transaction():
-            await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.no-existe", b"k", b"huerfano"),
-                                                Mensaje(topico, b"k", b"tres")])
+            await outbox.encolar(conn, nombre, [Mensaje(huerfano, b"k", b"huerfano"), Mensaje(topico, b"k", b"tres")])
         assert await _leer(infra, topico, 3) == [b"uno", b"dos", b"tres"]
         await _vacio(pool)
+        async with pool.acquire() as conn:
+            apartados = {f["topico"]: (f["id"], f["error"])
+                         for f in await conn.fetch("SELECT id, topico, error FROM outbox_apartados")}
+        assert "no existe" in apartados[huerfano][1]
+        assert "bytes" in apartados[topico][1]
+        # Nada se reintenta en bucle: el relay siguió, sin volver a publicar lo que Kafka ya había aceptado.
+        assert relay.publicados == 3
+        # Quien opera crea el tópico que faltaba y devuelve esa fila (`alva outbox reintentar`): sale, y sólo ella.
+        await topicos.crear(infra.opciones(), [huerfano])
+        async with pool.acquire() as conn:
+            assert await devolver(conn, nombre, [apartados[huerfano][0]]) == 1
+        assert await _leer(infra, huerfano, 1) == [b"huerfano"]
+        await _vacio(pool)
+        assert relay.publicados == 4
+        async with pool.acquire() as conn:
+            assert [f["topico"] for f in await conn.fetch("SELECT topico FROM outbox_apartados")] == [topico]
     finally:
         await _parar(relay, tarea)
+
+
+async def test_un_lote_que_salio_en_parte_guarda_solo_lo_que_falta_en_su_orden(esquema):
+    """Si un fallo pasajero deja sin salir parte de un lote (una partición sí, otra no), su fila se queda sólo con
+    lo que falta, en su orden; un lote que salió entero se borra."""
+    from plataforma.outbox import _Pendiente
+
+    nombre, pool = esquema
+    await _encolar(pool, nombre, b"a", b"b", b"c", b"d", topico="alva.pruebas.x")
+    await _encolar(pool, nombre, b"e", topico="alva.pruebas.x")
+    relay = Relay(pool, nombre, productor=None)
     async with pool.acquire() as conn:
-        apartados = {f["topico"]: f["error"] for f in await conn.fetch("SELECT topico, error FROM outbox_apartados")}
-    assert "no existe" in apartados["alva.pruebas.no-existe"]
-    assert "bytes" in apartados[topico]
-    # Nada se reintenta en bucle: el relay siguió, sin volver a publicar lo que Kafka ya había aceptado.
-    assert relay.publicados == 3
+        filas = await relay._tomar(conn)
+        assert [f.valores for f in filas] == [[b"a", b"b", b"c", b"d"], [b"e"]]
+        mensajes = [_Pendiente(f.id, i, *m, f.creado_en) for f in filas
+                    for i, m in enumerate(zip(f.topicos, f.llaves, f.valores, f.cabeceras))]
+        primero, segundo = filas[0].id, filas[1].id
+        async with conn.transaction():
+            await relay._quitar(conn, filas, mensajes, {(primero, 1), (primero, 2), (segundo, 0)})
+        assert [(f["lote"], f["valor"]) for f in await conn.fetch("SELECT lote, valor FROM outbox ORDER BY lote, orden")] \
+            == [(primero, b"a"), (primero, b"d")]
+        assert await conn.fetchval("SELECT cuantos FROM outbox_lotes WHERE id = $1", primero) == 2
+
+
+async def test_el_relay_toma_lotes_hasta_su_limite_y_al_menos_uno(esquema):
+    nombre, pool = esquema
+    for n in (3, 3, 5, 1):
+        await _encolar(pool, nombre, *[b"v"] * n, topico="alva.pruebas.x")
+    async with pool.acquire() as conn:
+        assert [len(f.valores) for f in await Relay(pool, nombre, None, lote=6)._tomar(conn)] == [3, 3]
+        assert [len(f.valores) for f in await Relay(pool, nombre, None, lote=2)._tomar(conn)] == [3]
+        assert [len(f.valores) for f in await Relay(pool, nombre, None, lote=100)._tomar(conn)] == [3, 3, 5, 1]
 
 
 async def test_cada_llave_va_a_la_particion_que_elegiria_send_y_en_orden(infra, esquema):
@@ -194,3 +237,56 @@ async def test_cada_llave_va_a_la_particion_que_elegiria_send_y_en_orden(infra, 
                    if r.partition == particion]
         assert numeros == sorted(numeros)
     assert relay.publicados == len(mensajes)
+
+
+async def test_el_relay_toma_de_memoria_lo_ofrecido_solo_si_la_base_aun_lo_tiene(esquema):
+    """Lo que el servicio confirmó y ofreció no se relee; qué filas salen lo dice siempre la base: lo ofrecido de
+    una transacción deshecha nunca sale, y lo que ya salió se olvida."""
+    from dataclasses import replace
+
+    nombre, pool = esquema
+    relay = Relay(pool, nombre, productor=None)
+    relay._activo = True  # como cuando tiene el candado
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            confirmado = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"de-la-base")])
+        tx = conn.transaction()
+        await tx.start()
+        deshecho = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"deshecho")])
+        await tx.rollback()
+        # Una marca distinta en la copia en memoria muestra de dónde salió el contenido.
+        relay.ofrecer([replace(confirmado, valores=[b"de-memoria"]), deshecho])
+        assert [f.valores for f in await relay._tomar(conn)] == [[b"de-memoria"]]
+        relay._en_memoria.clear()
+        assert [f.valores for f in await relay._tomar(conn)] == [[b"de-la-base"]]
+        async with conn.transaction():
+            await conn.execute("DELETE FROM outbox_lotes")
+        relay.ofrecer([confirmado])
+        assert await relay._tomar(conn) == [] and not relay._en_memoria
+    relay._activo = False
+    relay.ofrecer([confirmado])  # sin el candado no guarda nada: otro relay publica
+    assert not relay._en_memoria
+
+
+async def test_lo_que_esperaba_en_el_outbox_de_una_fila_por_mensaje_pasa_al_de_lotes(infra):
+    """Una base de antes, con mensajes aún sin publicar, los conserva en su orden al migrar."""
+    from plataforma.bd import SQL_COMUN
+
+    nombre = f"prueba_outbox_{unico('m').replace('-', '_')}"
+    pool = await crear_pool(infra.postgres_dsn, nombre, maximo=2)
+    try:
+        async with pool.acquire() as conn:
+            for archivo in sorted(SQL_COMUN.glob("000[123]_*.sql")):
+                await conn.execute(archivo.read_text(encoding="utf-8"))
+            await conn.executemany("INSERT INTO outbox (topico, llave, valor, cabeceras) VALUES ($1, $2, $3, $4)",
+                                   [("alva.t", b"k", b"uno", '[["content-type", "application/json"]]'),
+                                    ("alva.u", None, b"dos", "[]")])
+            await conn.execute((SQL_COMUN / "0004_outbox_por_lotes.sql").read_text(encoding="utf-8"))
+            filas = await conn.fetch("SELECT topico, llave, valor, cabeceras::text AS c FROM outbox ORDER BY lote, orden")
+            assert [tuple(f) for f in filas] == [("alva.t", b"k", b"uno", '[["content-type", "application/json"]]'),
+                                                 ("alva.u", None, b"dos", "[]")]
+            assert await conn.fetchval("SELECT sum(cuantos) FROM outbox_lotes") == 2
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f'DROP SCHEMA "{nombre}" CASCADE')
+        await pool.close()
