@@ -28,9 +28,10 @@ from plataforma.nube import LIMITE_BYTES, Mensaje
 
 log = logging.getLogger(__name__)
 
+# Cuántos lotes confirmados guarda el relay en memoria a lo más (el que publica y el que viene; uno de capacitacion
+# puede pasar de 7 MB): si se atrasa, el resto lo lee de la base.
+EN_MEMORIA_MAX = 2
 # Lo que ningún reintento arregla: el mensaje se aparta para que quien opera la vea (`alva outbox`).
-# Cuántos lotes confirmados guarda el relay en memoria a lo más; si se atrasa, el resto lo lee de la base.
-EN_MEMORIA_MAX = 8
 PERMANENTES = (MessageSizeTooLargeError, RecordListTooLargeError, InvalidTopicError, TopicAuthorizationFailedError,
                UnknownTopicOrPartitionError)
 
