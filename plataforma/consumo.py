@@ -407,8 +407,8 @@ class Lote:
                 [(h, e.topico, e.particion, e.offset) for h, e in self.a_dlq])
         from plataforma import outbox  # aquí: outbox importa de nube, y nube no debe depender del consumo
 
-        encolado = await outbox.encolar(self.conn, self.p.servicio, self.salidas) if self.p.publicar else None
-        return Hecho(len(self.salidas), self.cuentas, self.altas, [encolado] if encolado else [])
+        encolados = await outbox.encolar(self.conn, self.p.servicio, self.salidas) if self.p.publicar else []
+        return Hecho(len(self.salidas), self.cuentas, self.altas, encolados)
 
     # ---------- reenvíos desde la DLQ ----------
 

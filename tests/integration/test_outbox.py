@@ -249,10 +249,10 @@ async def test_el_relay_toma_de_memoria_lo_ofrecido_solo_si_la_base_aun_lo_tiene
     relay._activo = True  # como cuando tiene el candado
     async with pool.acquire() as conn:
         async with conn.transaction():
-            confirmado = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"de-la-base")])
+            [confirmado] = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"de-la-base")])
         tx = conn.transaction()
         await tx.start()
-        deshecho = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"deshecho")])
+        [deshecho] = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"deshecho")])
         await tx.rollback()
         # Una marca distinta en la copia en memoria muestra de dónde salió el contenido.
         relay.ofrecer([replace(confirmado, valores=[b"de-memoria"]), deshecho])
@@ -290,3 +290,14 @@ async def test_lo_que_esperaba_en_el_outbox_de_una_fila_por_mensaje_pasa_al_de_l
         async with pool.acquire() as conn:
             await conn.execute(f'DROP SCHEMA "{nombre}" CASCADE')
         await pool.close()
+
+
+async def test_una_transaccion_grande_deja_varias_filas_en_su_orden(esquema):
+    nombre, pool = esquema
+    async with pool.acquire() as conn, conn.transaction():
+        encolados = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", str(i).encode())
+                                                        for i in range(2 * outbox.POR_FILA + 5)])
+    assert [len(e.valores) for e in encolados] == [outbox.POR_FILA, outbox.POR_FILA, 5]
+    async with pool.acquire() as conn:
+        valores = [f["valor"] for f in await conn.fetch("SELECT valor FROM outbox ORDER BY lote, orden")]
+    assert valores == [str(i).encode() for i in range(2 * outbox.POR_FILA + 5)]
