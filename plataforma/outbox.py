@@ -70,7 +70,7 @@ def _de_json(texto: str) -> tuple[tuple[str, bytes], ...]:
     return tuple(cabeceras_de_json(texto))
 
 
-# Una fila por transacción: todos sus mensajes, en orden; el aviso al relay va en la misma ida y vuelta.
+# Una fila con hasta `POR_FILA` mensajes de una transacción, en orden; el aviso al relay va en la misma ida y vuelta.
 ENCOLAR = """WITH lote AS (INSERT INTO outbox_lotes (cuantos, topicos, llaves, valores, cabeceras)
                            VALUES ($1, $2::text[], $3::bytea[], $4::bytea[], $5::text[]) RETURNING id)
              SELECT id, pg_notify($6, '') FROM lote"""

@@ -129,10 +129,20 @@ async def _particiones(lector: AIOKafkaConsumer, topico: str) -> set[int]:
 
 
 async def _esquema_nuevo(servicio, respaldo: str) -> asyncpg.Pool:
-    """Aparta el esquema como respaldo (el anterior respaldo se descarta), crea uno vacío y le pasa lo operativo."""
+    """Aparta el esquema como respaldo (el anterior respaldo se descarta), crea uno vacío y le pasa lo operativo.
+
+    Antes, el esquema actual recibe las migraciones que le falten, como al arrancar el servicio: lo operativo se
+    copia tal cual, así que ambos tienen que tener la misma forma (p. ej. tras actualizar ALVA sin haber arrancado
+    el servicio)."""
     nombre = servicio.nombre
     conn = await asyncpg.connect(servicio.ajustes.postgres_dsn)
     try:
+        if await conn.fetchval("SELECT to_regnamespace($1) IS NOT NULL", nombre):
+            actual = await crear_pool(servicio.ajustes.postgres_dsn, nombre, maximo=1)
+            try:
+                await migrar(actual, nombre, servicio.carpeta_sql)
+            finally:
+                await actual.close()
         async with conn.transaction():
             existe = await conn.fetchval("SELECT to_regnamespace($1) IS NOT NULL", nombre)
             await conn.execute(f'DROP SCHEMA IF EXISTS "{respaldo}" CASCADE')

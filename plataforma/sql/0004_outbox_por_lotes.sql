@@ -1,6 +1,6 @@
--- El outbox, una fila por transacción: los mensajes que decidió, en orden, en arreglos paralelos. Una fila por
--- mensaje eran siete altas y siete bajas por reporte a lo largo de la cadena, casi un tercio del trabajo de
--- PostgreSQL; así son una de cada una por lote. `cuantos` deja elegir cuántos lotes toma el relay sin leerlos.
+-- El outbox, por transacción: los mensajes que decidió, en orden, en arreglos paralelos, en filas de hasta 1,000
+-- (plataforma/outbox.py, POR_FILA). Una fila por mensaje eran siete altas y siete bajas por reporte a lo largo de
+-- la cadena, casi un tercio del trabajo de PostgreSQL. `cuantos` deja elegir cuántas filas toma el relay sin leerlas.
 CREATE TABLE outbox_lotes (
     id        bigserial PRIMARY KEY,
     cuantos   int NOT NULL CHECK (cuantos > 0),

@@ -4,6 +4,7 @@ ya aceptó, y aparta lo que Kafka no aceptará sin detener lo que viene detrás.
 import asyncio
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -183,8 +184,8 @@ async def test_un_lote_que_salio_en_parte_guarda_solo_lo_que_falta_en_su_orden(e
         primero, segundo = filas[0].id, filas[1].id
         async with conn.transaction():
             await relay._quitar(conn, filas, mensajes, {(primero, 1), (primero, 2), (segundo, 0)})
-        assert [(f["lote"], f["valor"]) for f in await conn.fetch("SELECT lote, valor FROM outbox ORDER BY lote, orden")] \
-            == [(primero, b"a"), (primero, b"d")]
+        quedan = await conn.fetch("SELECT lote, valor FROM outbox ORDER BY lote, orden")
+        assert [(f["lote"], f["valor"]) for f in quedan] == [(primero, b"a"), (primero, b"d")]
         assert await conn.fetchval("SELECT cuantos FROM outbox_lotes WHERE id = $1", primero) == 2
 
 
@@ -282,7 +283,8 @@ async def test_lo_que_esperaba_en_el_outbox_de_una_fila_por_mensaje_pasa_al_de_l
                                    [("alva.t", b"k", b"uno", '[["content-type", "application/json"]]'),
                                     ("alva.u", None, b"dos", "[]")])
             await conn.execute((SQL_COMUN / "0004_outbox_por_lotes.sql").read_text(encoding="utf-8"))
-            filas = await conn.fetch("SELECT topico, llave, valor, cabeceras::text AS c FROM outbox ORDER BY lote, orden")
+            filas = await conn.fetch(
+                "SELECT topico, llave, valor, cabeceras::text AS c FROM outbox ORDER BY lote, orden")
             assert [tuple(f) for f in filas] == [("alva.t", b"k", b"uno", '[["content-type", "application/json"]]'),
                                                  ("alva.u", None, b"dos", "[]")]
             assert await conn.fetchval("SELECT sum(cuantos) FROM outbox_lotes") == 2
@@ -301,3 +303,54 @@ async def test_una_transaccion_grande_deja_varias_filas_en_su_orden(esquema):
     async with pool.acquire() as conn:
         valores = [f["valor"] for f in await conn.fetch("SELECT valor FROM outbox ORDER BY lote, orden")]
     assert valores == [str(i).encode() for i in range(2 * outbox.POR_FILA + 5)]
+
+
+async def test_reconstruir_un_esquema_de_antes_conserva_su_outbox_y_sigue_su_serie(infra):
+    """`alva reconstruir` sobre un esquema que aún tiene el outbox de una fila por mensaje (ALVA actualizado sin
+    arrancar el servicio): lo migra, lo aparta como respaldo y el esquema nuevo conserva lo que faltaba publicar;
+    un lote nuevo toma un número que no choca con los traídos."""
+    from types import SimpleNamespace
+
+    from plataforma.reconstruccion import _esquema_nuevo
+
+    nombre, pool = f"prueba_outbox_{unico('r').replace('-', '_')}", None
+    try:
+        viejo = await crear_pool(infra.postgres_dsn, nombre, maximo=2)
+        try:
+            await _esquema_de_antes(viejo)
+        finally:
+            await viejo.close()
+        servicio = SimpleNamespace(nombre=nombre, ajustes=SimpleNamespace(postgres_dsn=infra.postgres_dsn),
+                                   carpeta_sql=Path("/nonexistent"), operativas=())
+        pool = await _esquema_nuevo(servicio, f"{nombre}_respaldo")
+        async with pool.acquire() as conn:
+            assert [f["valor"] for f in await conn.fetch("SELECT valor FROM outbox ORDER BY lote, orden")] \
+                == [b"uno", b"dos"]
+            traidos = [f["id"] for f in await conn.fetch("SELECT id FROM outbox_lotes")]
+            async with conn.transaction():
+                [nuevo] = await outbox.encolar(conn, nombre, [Mensaje("alva.t", b"k", b"tres")])
+            assert nuevo.id > max(traidos)
+    finally:
+        if pool is not None:
+            await pool.close()
+        conn = await asyncpg.connect(infra.postgres_dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{nombre}" CASCADE')
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{nombre}_respaldo" CASCADE')
+        finally:
+            await conn.close()
+
+
+async def _esquema_de_antes(pool) -> None:
+    """Un esquema con las migraciones 0001–0003 (el outbox de una fila por mensaje) y dos mensajes esperando."""
+    from plataforma.bd import SQL_COMUN
+
+    async with pool.acquire() as conn:
+        for archivo in sorted(SQL_COMUN.glob("000[123]_*.sql")):
+            await conn.execute(archivo.read_text(encoding="utf-8"))
+        await conn.execute("CREATE TABLE migraciones (nombre text PRIMARY KEY, aplicada_en timestamptz NOT NULL "
+                           "DEFAULT now())")
+        await conn.executemany("INSERT INTO migraciones (nombre) VALUES ($1)",
+                               [(f"plataforma/{a.name}",) for a in sorted(SQL_COMUN.glob("000[123]_*.sql"))])
+        await conn.executemany("INSERT INTO outbox (topico, llave, valor) VALUES ($1, $2, $3)",
+                               [("alva.t", b"k", b"uno"), ("alva.t", b"k", b"dos")])
