@@ -6,7 +6,7 @@ import base64
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -72,8 +72,8 @@ def _de_json(texto: str) -> tuple[tuple[str, bytes], ...]:
 
 # Una fila con hasta `POR_FILA` mensajes de una transacción, en orden; el aviso al relay va en la misma ida y vuelta.
 ENCOLAR = """WITH lote AS (INSERT INTO outbox_lotes (cuantos, topicos, llaves, valores, cabeceras)
-                           VALUES ($1, $2::text[], $3::bytea[], $4::bytea[], $5::text[]) RETURNING id)
-             SELECT id, pg_notify($6, '') FROM lote"""
+                           VALUES ($1, $2::text[], $3::bytea[], $4::bytea[], $5::text[]) RETURNING id, creado_en)
+             SELECT id, creado_en, pg_notify($6, '') FROM lote"""
 
 
 @dataclass(frozen=True)
@@ -90,14 +90,14 @@ class Encolado:
 
 async def encolar(conn: asyncpg.Connection, esquema: str, mensajes: Iterable[Mensaje]) -> list[Encolado]:
     """Dentro de la transacción del llamador, en filas de a lo más `POR_FILA` mensajes; el relay despierta cuando
-    ésta confirma. Lo encolado, para dárselo al relay una vez confirmado (`Relay.ofrecer`): así no lo relee."""
-    mensajes, encolados, ahora = list(mensajes), [], datetime.now(UTC)
+    ésta confirma. Lo encolado, para dárselo al relay una vez confirmado (`Relay.confirmados`): así no lo relee."""
+    mensajes, encolados = list(mensajes), []
     for desde in range(0, len(mensajes), POR_FILA):
         parte = mensajes[desde:desde + POR_FILA]
         columnas = ([m.topico for m in parte], [m.llave for m in parte], [m.valor for m in parte],
                     [_a_json(tuple(m.cabeceras)) for m in parte])
-        fila = await conn.fetchval(ENCOLAR, len(parte), *columnas, canal(esquema))
-        encolados.append(Encolado(fila, *columnas, ahora))
+        fila = await conn.fetchrow(ENCOLAR, len(parte), *columnas, canal(esquema))
+        encolados.append(Encolado(fila["id"], *columnas, fila["creado_en"]))
     return encolados
 
 
@@ -154,13 +154,14 @@ class Relay:
     def despertar(self) -> None:
         self._despertar.set()
 
-    def ofrecer(self, encolados: Iterable[Encolado]) -> None:
-        """Lotes que el servicio acaba de confirmar: si este relay es el que publica, los toma de aquí en vez de
-        leerlos otra vez de PostgreSQL. Sólo se usan para filas que la base sigue teniendo (ver `_tomar`)."""
+    def confirmados(self, encolados: Iterable[Encolado]) -> None:
+        """Lo que el servicio acaba de encolar y confirmar: despierta al relay y, si es el que publica, se lo deja
+        para que no lo relea de PostgreSQL. Sólo se usa para filas que la base sigue teniendo (ver `_tomar`)."""
         if self._activo:
             for e in encolados:
                 if sum(len(m.topicos) for m in self._en_memoria.values()) + len(e.topicos) <= EN_MEMORIA_MAX:
                     self._en_memoria[e.id] = e
+        self._despertar.set()
 
     def detener(self) -> None:
         """Pide parar; `correr` vuelve al terminar el lote que esté publicando."""
@@ -286,22 +287,27 @@ class Relay:
 
     async def _quitar(self, conn: asyncpg.Connection, filas: list[Encolado], mensajes: list["_Pendiente"],
                       hechos: set[tuple[int, int]]) -> None:
-        """Borra cada lote que salió entero; uno que salió en parte se queda sólo con lo que falta, en su orden."""
+        """Borra cada lote que salió entero; uno que salió en parte se queda sólo con lo que falta, en su orden (y
+        el relay olvida su copia de ambos); uno del que nada salió sigue igual."""
         faltan: dict[int, list[_Pendiente]] = {}
         for m in mensajes:
             if (m.lote, m.orden) not in hechos:
                 faltan.setdefault(m.lote, []).append(m)
-        if listos := [f.id for f in filas if f.id not in faltan]:
-            await conn.execute("DELETE FROM outbox_lotes WHERE id = ANY($1::bigint[])", listos)
+        listos = []
         for f in filas:
-            if f.id not in faltan or len(faltan[f.id]) < len(f.topicos):
-                self._en_memoria.pop(f.id, None)
-        for lote, resto in faltan.items():
-            if len(resto) < len(next(f for f in filas if f.id == lote).topicos):
+            resto = faltan.get(f.id, [])
+            if len(resto) == len(f.topicos):
+                continue
+            self._en_memoria.pop(f.id, None)
+            if not resto:
+                listos.append(f.id)
+            else:
                 await conn.execute(
                     """UPDATE outbox_lotes SET cuantos = $2, topicos = $3, llaves = $4, valores = $5, cabeceras = $6
-                       WHERE id = $1""", lote, len(resto), [m.topico for m in resto], [m.llave for m in resto],
+                       WHERE id = $1""", f.id, len(resto), [m.topico for m in resto], [m.llave for m in resto],
                     [m.valor for m in resto], [m.cabeceras for m in resto])
+        if listos:
+            await conn.execute("DELETE FROM outbox_lotes WHERE id = ANY($1::bigint[])", listos)
 
     async def _particion(self, topico: str, llave: bytes | None, conocidas: dict) -> int:
         """La partición que `send` elegiría (el particionador del productor), una vez por llave y turno."""

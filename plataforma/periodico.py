@@ -42,11 +42,11 @@ async def una_vez(servicio, nombre: str, funcion: Funcion, ahora: datetime | Non
         ctx = Contexto(repo, servicio.nombre, None, ahora or datetime.now(UTC), tarea=nombre)
         await funcion(ctx, servicio.ajustes)
         await repo.confirmar()
-        await outbox.encolar(conn, servicio.nombre, ctx.salidas)
+        encolados = await outbox.encolar(conn, servicio.nombre, ctx.salidas)
     for metrica, etiquetas in ctx.cuentas:
         servicio.metricas.contar(metrica, **etiquetas)
-    if ctx.salidas and servicio.relay:
-        servicio.relay.despertar()
+    if encolados and servicio.relay:
+        servicio.relay.confirmados(encolados)
     return len(ctx.salidas)
 
 

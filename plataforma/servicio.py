@@ -154,8 +154,7 @@ class Servicio:
             await asyncio.sleep(1.0)  # sin martillar a PostgreSQL mientras vuelve
             raise
         if hecho.salidas:
-            self.relay.ofrecer(hecho.encolados)
-            self.relay.despertar()
+            self.relay.confirmados(hecho.encolados)
         if hecho.altas and self.suscriptor.consumer is not None:
             log.info("%s: instituciones dadas de alta %s; se relee la metadata", self.nombre, hecho.altas)
             self.suscriptor.consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka no lo expone

@@ -8,6 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from alva.cli.comun import Json, Salida, ajustes, consola, correr, json_a_pantalla, salir
+from plataforma.nube import Mensaje
+from plataforma.outbox import cabeceras_de_json, encolar
 
 SERVICIOS = ("convenios", "capacitacion", "distintivos", "notificaciones")
 outbox = typer.Typer(help="Lo que Kafka no aceptó y cada servicio apartó, sin detener lo demás.",
@@ -70,15 +72,13 @@ async def _reintentar(servicio: str, ids: list[int] | None) -> int:
 
 
 async def devolver(conn, servicio: str, ids: list[int] | None) -> int:
-    """Las filas apartadas `ids` (todas, sin ellas) vuelven al outbox de `servicio` como un lote, en su orden."""
+    """Los mensajes apartados `ids` (todos, sin ellos) vuelven al outbox de `servicio`, en su orden, como los encola
+    el servicio mismo (`outbox.encolar`)."""
     async with conn.transaction():
+        await conn.execute("SELECT set_config('search_path', $1, true)", servicio)
         filas = sorted(await conn.fetch(
-            f"""DELETE FROM "{servicio}".outbox_apartados WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])
-                RETURNING id, topico, llave, valor, cabeceras::text AS cabeceras""", ids), key=lambda f: f["id"])
-        if filas:
-            await conn.execute(
-                f'INSERT INTO "{servicio}".outbox_lotes (cuantos, topicos, llaves, valores, cabeceras) '
-                "VALUES ($1, $2, $3, $4, $5)", len(filas), [f["topico"] for f in filas],
-                [f["llave"] for f in filas], [f["valor"] for f in filas], [f["cabeceras"] for f in filas])
-            await conn.execute("SELECT pg_notify($1, '')", f"outbox_{servicio}")
+            """DELETE FROM outbox_apartados WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])
+               RETURNING id, topico, llave, valor, cabeceras::text AS cabeceras""", ids), key=lambda f: f["id"])
+        await encolar(conn, servicio, [Mensaje(f["topico"], f["llave"], f["valor"],
+                                               tuple(cabeceras_de_json(f["cabeceras"]))) for f in filas])
     return len(filas)

@@ -167,10 +167,9 @@ async def registrar(servicio, resultados: list[Resultado]) -> None:
             if r.estado == "pendiente" or r.entrega["notificacion_id"] not in nuestras:
                 continue
             salidas += _hecho(servicio.nombre, r)
-        if salidas:
-            await outbox.encolar(conn, servicio.nombre, salidas)
+        encolados = await outbox.encolar(conn, servicio.nombre, salidas)
     if servicio.relay is not None:
-        servicio.relay.despertar()
+        servicio.relay.confirmados(encolados)
 
 
 def _hecho(nombre: str, r: Resultado) -> list:

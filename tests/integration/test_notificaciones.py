@@ -132,7 +132,7 @@ async def avisar_y_entregar(esquema, ajustes, entrada: Entrada | None, listo, pl
         await servicio.procesador.procesar_lote(pool, [entrada])
     await una_vez(servicio, "resumen_rechazos", resumir_rechazos, ahora=datetime.now(UTC) + timedelta(days=1))
     tarea = asyncio.create_task(entregar_pendientes(SimpleNamespace(**{**vars(servicio),
-                                                                       "relay": SimpleNamespace(despertar=lambda: None)})))
+                                                                       "relay": SimpleNamespace(confirmados=lambda _encolados: None)})))
     try:
         limite, filas = time.monotonic() + plazo_s, []
         while time.monotonic() < limite:
@@ -270,7 +270,7 @@ async def test_una_caida_entre_enviar_y_registrar_reenvia_con_el_mismo_message_i
         servicio = servicio_de(esquema, ajustes)
         await servicio.procesador.procesar_lote(pool, [rechazo_de_penjamo()])
         await una_vez(servicio, "resumen_rechazos", resumir_rechazos, ahora=datetime.now(UTC) + timedelta(days=1))
-        servicio.relay = SimpleNamespace(despertar=lambda: None)
+        servicio.relay = SimpleNamespace(confirmados=lambda _encolados: None)
         # Un repartidor la toma (con un plazo corto), la envía y "muere" antes de registrar.
         async with pool.acquire() as conn:
             [tomada] = await PostgresNotificaciones(conn).tomar(10, plazo_s=0.2)

@@ -256,16 +256,16 @@ async def test_el_relay_toma_de_memoria_lo_ofrecido_solo_si_la_base_aun_lo_tiene
         [deshecho] = await outbox.encolar(conn, nombre, [Mensaje("alva.pruebas.x", b"k", b"deshecho")])
         await tx.rollback()
         # Una marca distinta en la copia en memoria muestra de dónde salió el contenido.
-        relay.ofrecer([replace(confirmado, valores=[b"de-memoria"]), deshecho])
+        relay.confirmados([replace(confirmado, valores=[b"de-memoria"]), deshecho])
         assert [f.valores for f in await relay._tomar(conn)] == [[b"de-memoria"]]
         relay._en_memoria.clear()
         assert [f.valores for f in await relay._tomar(conn)] == [[b"de-la-base"]]
         async with conn.transaction():
             await conn.execute("DELETE FROM outbox_lotes")
-        relay.ofrecer([confirmado])
+        relay.confirmados([confirmado])
         assert await relay._tomar(conn) == [] and not relay._en_memoria
     relay._activo = False
-    relay.ofrecer([confirmado])  # sin el candado no guarda nada: otro relay publica
+    relay.confirmados([confirmado])  # sin el candado no guarda nada: otro relay publica
     assert not relay._en_memoria
 
 
