@@ -28,9 +28,11 @@ from alva.rendimiento.sonda import Sonda
 from infra import entorno as infra
 
 NORMAL = {"reportes": 10_000, "rondas": 3, "duracion": 20.0, "tasas": "50,200,1000", "reposo": 10.0,
-          "eventos_reconstruccion": 1_000_000, "reportes_un_convenio": 100_000, "plazo": 600.0}
+          "eventos_reconstruccion": 1_000_000, "reportes_un_convenio": 100_000, "plazo": 600.0,
+          "reportes_cadena": 30_000}
 RAPIDO = {"reportes": 500, "rondas": 1, "duracion": 2.0, "tasas": "20,100", "reposo": 3.0,
-          "eventos_reconstruccion": 5_000, "reportes_un_convenio": 1_000, "plazo": 120.0}
+          "eventos_reconstruccion": 5_000, "reportes_un_convenio": 1_000, "plazo": 120.0,
+          "reportes_cadena": 500}
 
 
 def opciones(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,7 +42,9 @@ def opciones(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"cuáles y en qué orden (por omisión: {','.join(FASES)})")
     p.add_argument("--rapido", action="store_true", help="tamaños chicos: comprobar que todo funciona")
     p.add_argument("--rondas", type=int, help="rondas de raw y solo; se reporta la mediana (3; rápido 1)")
-    p.add_argument("--reportes", type=int, help="reportes de raw, solo, escala y cadena (10000; rápido 500)")
+    p.add_argument("--reportes", type=int, help="reportes de raw, solo y escala (10000; rápido 500)")
+    p.add_argument("--reportes-cadena", type=int,
+                   help="reportes de cada una de las dos ráfagas de la fase cadena (30000; rápido 500)")
     p.add_argument("--instituciones", type=int, default=6, help="instituciones que reportan (6)")
     p.add_argument("--instancias", default="1,2,3", help="instancias de capacitacion en escala (1,2,3)")
     p.add_argument("--tasas", help="reportes/s de la fase latencia (50,200,1000; rápido 20,100)")

@@ -15,6 +15,7 @@ from alva.rendimiento.procesos import Instancia
 from alva.rendimiento.sonda import Sonda
 from esquemas.control import TOPICO as TOPICO_CONTROL
 from esquemas.ingreso import PATRON_TOPICO
+from infra import comun as infra_comun
 
 _COMUNES = r"|alva\.control|alva\.reenvios"
 ENTRADAS = {  # lo que consume cada servicio (README, "Topics")
@@ -125,6 +126,13 @@ class Banco:
 
     def cpu(self, instancias: list[Instancia]) -> dict[str, float]:
         return {i.nombre: u.cpu_s for i in instancias if (u := procesos.uso(i.pid)) is not None}
+
+    def cpu_infra(self) -> dict[str, float]:
+        """Segundos de CPU de PostgreSQL (con sus conexiones) y de Kafka hasta ahora, si son los embebidos."""
+        componentes = infra_comun.componentes()
+        return {nombre: s for nombre in ("postgres", "kafka")
+                if (pid := infra_comun.pid_vivo(componentes[nombre])) is not None
+                and (s := procesos.cpu_de_arbol(pid)) is not None}
 
     async def alta(self, instituciones: list[str]) -> None:
         await conexion.dar_de_alta(instituciones)

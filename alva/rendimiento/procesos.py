@@ -107,6 +107,24 @@ def uso(pid: int) -> Uso | None:
     return Uso(rss_kb / 1024, (int(campos[11]) + int(campos[12])) / _TICKS)
 
 
+def cpu_de_arbol(pid: int) -> float | None:
+    """Segundos de CPU de un proceso, de sus hijos vivos y de los que ya terminaron (PostgreSQL: un proceso por
+    conexión); None si el proceso no existe."""
+    hijos, propio = 0.0, None
+    for entrada in Path("/proc").iterdir():
+        if not entrada.name.isdigit():
+            continue
+        try:
+            campos = (entrada / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entrada.name == str(pid):
+            propio = sum(int(c) for c in campos[11:15])  # utime, stime y los de sus hijos ya esperados
+        elif campos[1] == str(pid):
+            hijos += int(campos[11]) + int(campos[12])
+    return None if propio is None else (propio + hijos) / _TICKS
+
+
 async def metricas(instancia: Instancia) -> dict[str, float]:
     """Las métricas Prometheus de la instancia, sumadas por nombre (sin etiquetas)."""
     if instancia.puerto is None:

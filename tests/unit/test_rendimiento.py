@@ -98,3 +98,43 @@ def test_la_cadena_cruda_lee_lo_que_cada_servicio_leeria_y_atiende_solo_lo_suyo(
     assert _atiende(ETAPAS["capacitacion"], "ingreso", [("otra", b"x")])
     assert not _atiende(ETAPAS["capacitacion"], "convenios", [(TIPO, b"avance")])
     assert _atiende(ETAPAS["distintivos"], "convenios", [(TIPO, b"avance")])
+
+
+def test_la_cpu_de_un_arbol_cuenta_a_los_hijos_vivos_y_a_los_que_terminaron():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from alva.rendimiento.procesos import cpu_de_arbol
+
+    antes = cpu_de_arbol(os.getpid())
+    hijo = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        limite = time.monotonic() + 20
+        while cpu_de_arbol(os.getpid()) - antes < 0.3:  # el hijo gira: su CPU cuenta mientras vive
+            assert time.monotonic() < limite, "la CPU del hijo vivo no se contó"
+            time.sleep(0.05)
+    finally:
+        hijo.kill()
+        hijo.wait()
+    assert cpu_de_arbol(os.getpid()) - antes >= 0.3  # y también ya esperado
+    assert cpu_de_arbol(2**22 + 1) is None  # más que cualquier pid de Linux: no existe
+
+
+def test_la_cadena_dice_hasta_donde_llegaria_con_la_cpu_que_pide_por_reporte():
+    from alva.rendimiento.fases import cadena
+
+    tiempos = {"capacitacion": 10.0, "convenios": 12.0, "distintivos": 12.5}
+    r = {"reportes": 30000, "convenios": 300, "envio_s": 1.2, "segundos": tiempos,
+         "reportes_s": {k: 30000 / s for k, s in tiempos.items()},
+         "vistos": {"sesiones": 30000, "completos": 300, "otorgados": 300},
+         "cpu_s_por_1000": {"convenios": 0.3, "capacitacion": 0.3, "distintivos": 0.3, "notificaciones": 0.1},
+         "cpu_infra_s_por_1000": {"postgres": 0.6, "kafka": 0.4}, "nucleos": 2, "rss_mb": {"convenios": 100},
+         "cruda": {"reportes_s": {"capacitacion": 5000.0, "convenios": 4000.0, "distintivos": 4000.0},
+                   "cpu_s_por_1000": {"capacitacion": 0.07}},
+         "frio": {"reportes_s": {"capacitacion": 2000.0, "convenios": 1500.0, "distintivos": 1400.0}}}
+    texto = cadena.imprimir(r, {})
+    assert "en total 2.00 s de CPU por 1000 reportes" in texto and "no pasaría de 1,000 reportes/s" in texto
+    assert "en frío): 2,000 / 1,500 / 1,400 reportes/s" in texto
+    assert "2,400" in texto  # 30,000 reportes en 12.5 s hasta el último distintivo
