@@ -84,7 +84,9 @@ class Servicio:
             client_id=f"alva-{self.nombre}",
             metadata_max_age_ms=self.ajustes.metadata_max_age_ms,
             middlewares=[self.metricas.middleware],
-            log_level=logging.DEBUG,  # «Received/Processed» por lote: ruido en INFO
+            # Por el logging del servicio (sin los colores ANSI que FastStream fija en los suyos, que en una
+            # bitácora son basura); «Received/Processed» por lote, en DEBUG: ruido en INFO.
+            logger=logging.getLogger(f"alva.{self.nombre}.broker"), log_level=logging.DEBUG,
         )
         self.suscriptor = self.broker.subscriber(
             pattern=self.patron,
@@ -118,7 +120,7 @@ class Servicio:
                                                                      for t in self.reacciones)).items():
             self.broker.publisher(topico, title=f"{topico} ({self.nombre})", description=descripcion,
                                   schema=Annotated[dict, WithJsonSchema(esquema)])  # sólo documenta: publica el relay
-        self.app = FastStream(self.broker, specification=AsyncAPI(
+        self.app = FastStream(self.broker, logger=logging.getLogger(f"alva.{self.nombre}"), specification=AsyncAPI(
             title=f"ALVA {self.nombre}", description=f"El servicio {self.nombre} de ALVA: qué consume y qué publica."))
         self.operacion = ServidorOperacion(self)
         self.reposo = Reposo(bytes_min=self.ajustes.lote_bytes_min, espera_ms=self.ajustes.lote_espera_ms,

@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from alva.consola.config import AjustesConsola
 from alva.supervision import procesos
 from alva.supervision.procesos import CONSOLA, SUPERVISADOS, modulo
 from alva.supervision.registro import (MARCA_SUPERVISOR, Rutas, cerrojo, cola, escribir_deseados, leer_deseados,
                                        leer_json, vive)
 from alva.supervision.sonda import Fila, consultar, supervisor_vivo
+from alva.supervision.supervisor import AjustesBitacoras
 from infra import entorno as infra
 from plataforma.embebido import RAIZ
 
@@ -94,6 +97,12 @@ def _otro_puerto(nombre: str, puerto: int) -> str:
 
 
 def _lanzar_supervisor(rutas: Rutas) -> subprocess.Popen:
+    try:
+        AjustesBitacoras()  # lo que el supervisor leerá: mejor decirlo aquí que en su bitácora
+    except ValidationError as e:
+        problema = e.errors()[0]
+        raise ErrorServicios(f"ALVA_{str(problema['loc'][0]).upper()}={problema.get('input')!r}: "
+                             f"{problema['msg']}.") from None
     rutas.bitacoras.mkdir(parents=True, exist_ok=True)
     with open(rutas.bitacora("supervisor"), "ab") as salida:
         proceso = subprocess.Popen([sys.executable, "-m", MARCA_SUPERVISOR], cwd=RAIZ, stdin=subprocess.DEVNULL,

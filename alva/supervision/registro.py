@@ -4,6 +4,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +100,23 @@ def cola(ruta: Path, lineas: int = 20) -> str:
     except OSError:
         return f"(no hay bitácora en {ruta})"
     return "\n".join(texto.splitlines()[-lineas:])
+
+
+def rotar(ruta: Path, maximo_bytes: int, copias: int) -> bool:
+    """Si la bitácora pasa de `maximo_bytes`, su contenido pasa a `<nombre>.1` (la `.1` a `.2`, …; la más vieja
+    más allá de `copias` se borra) y ella queda vacía. Como `copytruncate` de logrotate: el proceso que la escribe
+    la abrió para agregar (O_APPEND) y sigue escribiendo en ella, ahora desde el principio, sin reabrirla; lo que
+    escriba entre la copia y el vaciado se pierde (unas líneas, a lo más). Dice si rotó."""
+    try:
+        if ruta.stat().st_size <= maximo_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    for k in range(copias - 1, 0, -1):
+        vieja = ruta.with_name(f"{ruta.name}.{k}")
+        if vieja.exists():
+            vieja.replace(ruta.with_name(f"{ruta.name}.{k + 1}"))
+    shutil.copyfile(ruta, ruta.with_name(f"{ruta.name}.1"))
+    with open(ruta, "r+b") as archivo:
+        archivo.truncate(0)
+    return True

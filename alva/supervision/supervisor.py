@@ -10,23 +10,38 @@ import signal
 import sys
 import time
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from alva.consola.config import AjustesConsola
 from alva.supervision import procesos
 from alva.supervision.hijo import Hijo, ahora, ahora_iso
-from alva.supervision.registro import Rutas, escribir_json, leer_deseados
+from alva.supervision.registro import Rutas, escribir_json, leer_deseados, rotar
 
 PAUSA_S = 0.2
+CADA_CUANTO_ROTAR_S = 10.0
+
+
+class AjustesBitacoras(BaseSettings):
+    """Hasta dónde crece la bitácora de cada proceso supervisado antes de rotarse, y cuántas viejas se guardan."""
+
+    model_config = SettingsConfigDict(env_prefix="ALVA_", extra="ignore")
+
+    bitacora_mb: float = Field(default=20.0, gt=0, description="Tamaño en MB al que se rota (ALVA_BITACORA_MB).")
+    bitacora_copias: int = Field(default=3, ge=1, description="Copias viejas que se guardan (ALVA_BITACORA_COPIAS).")
 
 
 class Supervisor:
     def __init__(self, rutas: Rutas) -> None:
         self.rutas = rutas
         self.ajustes = AjustesConsola()  # los puertos y direcciones que dan el entorno de cada hijo
+        self.bitacoras = AjustesBitacoras()
         self.hijos: dict[str, Hijo] = {}
         self.desde = ahora_iso()
         self.parar = False
         self.releer = True
         self._anterior: dict | None = None
+        self._rotado = 0.0
 
     def atender_senales(self) -> None:
         signal.signal(signal.SIGTERM, self._pedir_parada)
@@ -59,7 +74,18 @@ class Supervisor:
         momento = ahora()
         for hijo in self.hijos.values():
             hijo.paso(momento)
+        if momento - self._rotado >= CADA_CUANTO_ROTAR_S:
+            self._rotado = momento
+            self.rotar_bitacoras()
         self.anotar_estado(momento)
+
+    def rotar_bitacoras(self) -> None:
+        """Cada bitácora (la de cada proceso y la del supervisor) se rota al pasar de ALVA_BITACORA_MB."""
+        maximo, copias = int(self.bitacoras.bitacora_mb * 1024 * 1024), self.bitacoras.bitacora_copias
+        for nombre in [*self.hijos, "supervisor"]:
+            if rotar(self.rutas.bitacora(nombre), maximo, copias):
+                print(f"{ahora_iso()} supervisor: {nombre}.log rotada (lo anterior, en {nombre}.log.1 … .{copias})",
+                      flush=True)
 
     def anotar_estado(self, momento: float, *, terminado: bool = False) -> None:
         estado = {"supervisor": {"pid": os.getpid(), "desde": self.desde,

@@ -101,7 +101,8 @@ async def test_arrancar_revivir_tras_sigkill_y_detener_sin_dejar_procesos(entorn
     assert all(f["listo"] and f["reinicios"] == 0 for f in arrancados.values())
     assert topico_ingreso(escenario.OTORGANTE) in await topicos_alva(infra.opciones())
     assert (tmp_path / "servicios" / "estado.json").exists()
-    assert (tmp_path / "bitacoras" / "convenios.log").exists()
+    bitacora = (tmp_path / "bitacoras" / "convenios.log").read_bytes()
+    assert b"FastStream app started successfully" in bitacora and b"\x1b[" not in bitacora  # sin colores ANSI
 
     # La consola responde en su puerto y sabe dónde están los servicios de esta prueba; las credenciales que firme
     # distintivos la nombran a ella.

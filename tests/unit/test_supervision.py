@@ -13,7 +13,7 @@ import pytest
 from alva.consola.config import AjustesConsola
 from alva.supervision import control, procesos
 from alva.supervision.hijo import ESPERA_MAX_S, Hijo, siguiente_espera
-from alva.supervision.registro import Rutas, escribir_deseados, escribir_json, leer_deseados, leer_json
+from alva.supervision.registro import Rutas, escribir_deseados, escribir_json, leer_deseados, leer_json, rotar
 from alva.supervision.supervisor import Supervisor
 from plataforma.config import Ajustes
 from plataforma.operacion import PUERTOS, puertos_propios
@@ -180,3 +180,54 @@ def test_sin_supervisor_el_estado_dice_detenido_y_sale_con_1(tmp_path):
     assert {f["situacion"] for f in informe["servicios"]} == {"detenido"}
     consola = next(f for f in informe["servicios"] if f["servicio"] == "consola")
     assert consola["url"] == f"http://127.0.0.1:{consola['puerto']}/"
+
+
+def test_una_bitacora_que_pasa_del_maximo_se_rota_y_quien_la_escribe_sigue_en_ella(tmp_path):
+    ruta = tmp_path / "convenios.log"
+    with open(ruta, "ab", buffering=0) as escritor:  # como la abre el supervisor para el proceso hijo
+        escritor.write(b"a" * 100)
+        assert not rotar(ruta, 100, copias=2)  # no pasa del máximo
+        escritor.write(b"b")
+        assert rotar(ruta, 100, copias=2)
+        assert (ruta.read_bytes(), (tmp_path / "convenios.log.1").read_bytes()) == (b"", b"a" * 100 + b"b")
+        escritor.write(b"c" * 101)  # sigue escribiendo sin reabrir: desde el principio del archivo vaciado
+        assert ruta.read_bytes() == b"c" * 101
+        assert rotar(ruta, 100, copias=2)
+        escritor.write(b"d" * 101)
+        assert rotar(ruta, 100, copias=2)  # tercera: la más vieja sale (sólo 2 copias)
+    assert [p.name for p in sorted(tmp_path.iterdir())] == ["convenios.log", "convenios.log.1", "convenios.log.2"]
+    assert (tmp_path / "convenios.log.1").read_bytes() == b"d" * 101
+    assert (tmp_path / "convenios.log.2").read_bytes() == b"c" * 101
+    assert not rotar(tmp_path / "no-existe.log", 100, copias=2)
+
+
+def test_el_supervisor_rota_la_bitacora_de_cada_hijo_y_la_suya(sin_ajustes_propios, tmp_path):
+    sin_ajustes_propios.setenv("ALVA_BITACORA_MB", "0.0001")  # unos 105 bytes
+    sin_ajustes_propios.setenv("ALVA_BITACORA_COPIAS", "1")
+    rutas = Rutas(tmp_path)
+    escribir_deseados(rutas, {"convenios": 28181})
+    supervisor = Supervisor(rutas)
+    supervisor.reconciliar()
+    rutas.bitacoras.mkdir(parents=True)
+    for nombre in ("convenios", "supervisor"):
+        rutas.bitacora(nombre).write_bytes(b"x" * 200)
+    rutas.bitacora("distintivos").write_bytes(b"x" * 200)  # no es de un proceso supervisado: no se toca
+    supervisor.rotar_bitacoras()
+    for nombre in ("convenios", "supervisor"):
+        assert rutas.bitacora(nombre).read_bytes() == b""
+        assert rutas.bitacoras.joinpath(f"{nombre}.log.1").read_bytes() == b"x" * 200
+    assert rutas.bitacora("distintivos").stat().st_size == 200
+
+
+def test_un_tamano_de_bitacora_invalido_se_rechaza_nombrando_la_variable(sin_ajustes_propios, tmp_path):
+    sin_ajustes_propios.setenv("ALVA_BITACORA_MB", "0")
+    with pytest.raises(ValueError, match="bitacora_mb"):
+        Supervisor(Rutas(tmp_path))
+
+
+def test_alva_servicios_arrancar_rechaza_un_tamano_de_bitacora_invalido_antes_de_lanzar_nada(sin_ajustes_propios,
+                                                                                             tmp_path):
+    sin_ajustes_propios.setenv("ALVA_BITACORA_COPIAS", "cero")
+    with pytest.raises(control.ErrorServicios, match="ALVA_BITACORA_COPIAS='cero'"):
+        control._lanzar_supervisor(Rutas(tmp_path))  # noqa: SLF001
+    assert not (tmp_path / "bitacoras").exists()
