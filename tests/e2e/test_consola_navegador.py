@@ -116,6 +116,23 @@ async def test_quien_opera_ve_pasar_el_reporte_y_luego_el_distintivo_sin_recarga
     await expect(linea_otra).to_be_visible()
     await expect(estado).to_have_text("En vivo")
 
+    # Quien sube a leer no pierde su lugar: lo que llega espera abajo (la ventana no se recorta bajo sus ojos) y
+    # aparece al bajar hasta el final. Una lista baja, para que haya dónde subir.
+    await pagina.evaluate("var l = document.getElementById('lineas'); l.style.maxHeight = '5rem'; l.scrollTop = 0")
+    primera = await pagina.evaluate("document.getElementById('lineas').firstElementChild.dataset.id")
+    tercera = reporte(escenario.IMSS,
+                      ReporteSesionCompletada.model_validate({**datos, "sesion_id": f"{datos['sesion_id']}-Q"}))
+    await enviar(productor, tercera)
+    await observador.esperar(de_tipo(SesionCompletada, sesion_id=f"{datos['sesion_id']}-Q"))
+    await expect(estado).to_have_text(re.compile(r"^Leyendo más arriba: \d+ evento\(s\) nuevo\(s\) abajo$"))
+    linea_tercera = lineas.filter(has_text="ingreso.sesion.completada").filter(has_text=f"{datos['sesion_id']}-Q")
+    assert await linea_tercera.count() == 0
+    assert await pagina.evaluate("[document.getElementById('lineas').scrollTop, "
+                                 "document.getElementById('lineas').firstElementChild.dataset.id]") == [0, primera]
+    await pagina.evaluate("var l = document.getElementById('lineas'); l.scrollTop = l.scrollHeight")
+    await expect(linea_tercera).to_be_visible()
+    await expect(estado).to_have_text("En vivo")
+
     # Elegir el distintivo abre su cadena: del reporte que lo completó al correo de la institución.
     await observador.esperar(lambda e: e.type == NotificacionEnviada.tipo and e.data["evento_id"] == str(otorgado.id))
     await linea_premio.get_by_role("link").click()
