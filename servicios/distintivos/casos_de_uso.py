@@ -69,10 +69,13 @@ def cambiar_objetivos(ctx: Contexto, cambio: ConvenioModificado, motor: Motor) -
 
 
 def anotar_avance(ctx: Contexto, avance: ObjetivoAvanzado, motor: Motor) -> None:
-    """El evaluador sigue el valor de cada objetivo aun después de cumplido: la credencial dice el del otorgamiento."""
+    """El evaluador sigue el valor de cada objetivo aun después de cumplido: la credencial dice el del otorgamiento.
+
+    Sin evaluar otra vez: lo que deciden las reglas (cada requisito cumplido o no, el otorgamiento) depende de si
+    un objetivo se cumplió (`objetivo.cumplido`, `objetivo.revertido`) y de las sesiones, no de su valor; el valor
+    sólo se lee en el detalle de la próxima evaluación que cambie algo, y en la credencial."""
     if (objetivo := _objetivo(ctx.repo, avance.convenio_id, avance.objetivo_id)) is not None:
         ctx.repo.guardar(replace(objetivo, valor=avance.valor))
-        reevaluar(ctx, avance.convenio_id, motor)
 
 
 def anotar_objetivo_cumplido(ctx: Contexto, cumplido: ObjetivoCumplido, motor: Motor) -> None:
