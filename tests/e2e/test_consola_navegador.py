@@ -100,17 +100,22 @@ async def test_quien_opera_ve_pasar_el_reporte_y_luego_el_distintivo_sin_recarga
     assert await pagina.evaluate("window.sinRecargar") is True
     await captura(pagina, "en-vivo")
 
+    datos = sesiones[0].evento.data
+    estado = pagina.locator("#estado-vivo")
+
+    async def otra_sesion(sufijo: str):
+        """Otra sesión del IMSS, ya completada por capacitacion; la línea de su reporte en la página."""
+        sesion_id = f"{datos['sesion_id']}-{sufijo}"
+        await enviar(productor, reporte(escenario.IMSS,
+                                        ReporteSesionCompletada.model_validate({**datos, "sesion_id": sesion_id})))
+        await observador.esperar(de_tipo(SesionCompletada, sesion_id=sesion_id))
+        return lineas.filter(has_text="ingreso.sesion.completada").filter(has_text=sesion_id)
+
     # La pausa guarda lo que llega (la cadena puede seguir publicando: avisos, correos); reanudar lo muestra.
     await pagina.get_by_role("button", name="Pausar").click()
-    estado = pagina.locator("#estado-vivo")
     await expect(estado).to_have_text(re.compile(r"^En pausa"))
-    datos = sesiones[0].evento.data
-    otra = reporte(escenario.IMSS,
-                   ReporteSesionCompletada.model_validate({**datos, "sesion_id": f"{datos['sesion_id']}-P"}))
-    await enviar(productor, otra)
-    await observador.esperar(de_tipo(SesionCompletada, sesion_id=f"{datos['sesion_id']}-P"))
+    linea_otra = await otra_sesion("P")
     await expect(estado).to_have_text(re.compile(r"^En pausa: \d+ evento\(s\) nuevo\(s\) esperan$"))
-    linea_otra = lineas.filter(has_text="ingreso.sesion.completada").filter(has_text=f"{datos['sesion_id']}-P")
     assert await linea_otra.count() == 0
     await pagina.get_by_role("button", name="Reanudar").click()
     await expect(linea_otra).to_be_visible()
@@ -120,12 +125,8 @@ async def test_quien_opera_ve_pasar_el_reporte_y_luego_el_distintivo_sin_recarga
     # aparece al bajar hasta el final. Una lista baja, para que haya dónde subir.
     await pagina.evaluate("var l = document.getElementById('lineas'); l.style.maxHeight = '5rem'; l.scrollTop = 0")
     primera = await pagina.evaluate("document.getElementById('lineas').firstElementChild.dataset.id")
-    tercera = reporte(escenario.IMSS,
-                      ReporteSesionCompletada.model_validate({**datos, "sesion_id": f"{datos['sesion_id']}-Q"}))
-    await enviar(productor, tercera)
-    await observador.esperar(de_tipo(SesionCompletada, sesion_id=f"{datos['sesion_id']}-Q"))
+    linea_tercera = await otra_sesion("Q")
     await expect(estado).to_have_text(re.compile(r"^Leyendo más arriba: \d+ evento\(s\) nuevo\(s\) abajo$"))
-    linea_tercera = lineas.filter(has_text="ingreso.sesion.completada").filter(has_text=f"{datos['sesion_id']}-Q")
     assert await linea_tercera.count() == 0
     assert await pagina.evaluate("[document.getElementById('lineas').scrollTop, "
                                  "document.getElementById('lineas').firstElementChild.dataset.id]") == [0, primera]
