@@ -17,6 +17,7 @@ from alva.cli.comun import (Salida, consola, correr, errores, instante, json_a_p
 from alva.cadena import Nodo, Resumen, armar
 from alva.lineas import linea, tipo_corto
 from esquemas import CloudEvent
+from plataforma.esperas import detener_cliente
 from plataforma.nube import marca_de
 from esquemas.rechazos import SUFIJO_DLQ, TOPICO as TOPICO_RECHAZOS
 
@@ -145,7 +146,7 @@ async def leer_eventos(opciones: dict, topicos: list[str], inicio: datetime | No
             if al_avanzar is not None:
                 al_avanzar(leidos, total)
     finally:
-        await lector.stop()
+        await detener_cliente(lector)  # lo usa la consola por petición: ninguna espera al cierre de TLS
     return eventos
 
 

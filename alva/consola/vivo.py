@@ -13,6 +13,7 @@ from alva.cli.observar import registro_a_evento, sin_dlq
 from alva.lineas import detalle, tipo_corto
 from alva.observador import particiones_de
 from plataforma import registros as _registros  # noqa: F401 - aiokafka lee cualquier registro que Kafka acepte
+from plataforma.esperas import detener_cliente
 
 log = logging.getLogger(__name__)
 RECIENTES = 300  # lo que ve quien abre la página
@@ -117,7 +118,8 @@ class Difusor:
                 if lineas := [linea for r in registros if (linea := a_linea(r)) is not None]:
                     self._repartir(lineas)
         finally:
-            await lector.stop()
+            if not await detener_cliente(lector):
+                log.warning("consola: el lector en vivo no se cerró a tiempo; se deja")
 
     async def _asignar(self, lector: AIOKafkaConsumer, antes: list[TopicPartition]) -> list[TopicPartition]:
         """Todas las particiones de los tópicos alva.* (sin DLQ); las que ya leía siguen donde iban. La lista de

@@ -3,8 +3,9 @@ en la misma vuelta del bucle que la cancelación (con `asyncio.wait_for` de Pyth
 quien detenía el servicio esperaba para siempre)."""
 
 import asyncio
+import time
 
-from plataforma.esperas import esperar_evento, esperar_tarea
+from plataforma.esperas import detener_cliente, esperar_evento, esperar_tarea
 
 
 async def ciclo(evento: asyncio.Event, vueltas: list[int]) -> None:
@@ -51,3 +52,37 @@ async def test_esperar_tarea_no_la_cancela_al_vencer_el_plazo():
     assert await esperar_tarea(tarea, 0.01) is False and not tarea.done()
     soltar.set()
     assert await esperar_tarea(tarea, 5) is True and tarea.result() is True
+
+
+async def test_detener_un_cliente_que_no_termina_de_cerrar_no_detiene_a_quien_lo_usa():
+    class Cliente:
+        def __init__(self, segundos: float) -> None:
+            self.segundos, self.detenido = segundos, False
+
+        async def stop(self) -> None:  # como una conexión TLS que espera al broker para cerrarse
+            await asyncio.sleep(self.segundos)
+            self.detenido = True
+
+    colgado, rapido = Cliente(3600), Cliente(0)
+    inicio = time.monotonic()
+    assert await detener_cliente(colgado, 0.2) is False
+    assert time.monotonic() - inicio < 2 and not colgado.detenido
+    assert await detener_cliente(rapido, 0.2) is True and rapido.detenido
+
+
+async def test_detener_un_cliente_desde_una_tarea_cancelada_no_se_traga_la_cancelacion():
+    class Colgado:
+        async def stop(self) -> None:
+            await asyncio.sleep(3600)
+
+    async def lector() -> None:
+        try:
+            await asyncio.sleep(3600)  # leyendo, hasta que la cancelen
+        finally:
+            await detener_cliente(Colgado(), 0.2)
+
+    tarea = asyncio.create_task(lector())
+    await asyncio.sleep(0.05)
+    tarea.cancel()
+    hechas, _ = await asyncio.wait({tarea}, timeout=5)
+    assert hechas and tarea.cancelled()  # terminó, y como cancelada
