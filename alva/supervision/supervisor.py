@@ -83,7 +83,12 @@ class Supervisor:
         """Cada bitácora (la de cada proceso y la del supervisor) se rota al pasar de ALVA_BITACORA_MB."""
         maximo, copias = int(self.bitacoras.bitacora_mb * 1024 * 1024), self.bitacoras.bitacora_copias
         for nombre in [*self.hijos, "supervisor"]:
-            if rotar(self.rutas.bitacora(nombre), maximo, copias):
+            try:
+                rotada = rotar(self.rutas.bitacora(nombre), maximo, copias)
+            except OSError as e:  # p. ej. el disco lleno: el supervisor sigue cuidando a los procesos
+                print(f"{ahora_iso()} supervisor: no se pudo rotar {nombre}.log ({e})", flush=True)
+                continue
+            if rotada:
                 print(f"{ahora_iso()} supervisor: {nombre}.log rotada (lo anterior, en {nombre}.log.1 … .{copias})",
                       flush=True)
 

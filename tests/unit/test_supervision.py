@@ -231,3 +231,20 @@ def test_alva_servicios_arrancar_rechaza_un_tamano_de_bitacora_invalido_antes_de
     with pytest.raises(control.ErrorServicios, match="ALVA_BITACORA_COPIAS='cero'"):
         control._lanzar_supervisor(Rutas(tmp_path))  # noqa: SLF001
     assert not (tmp_path / "bitacoras").exists()
+
+
+def test_una_bitacora_que_no_se_puede_rotar_no_detiene_al_supervisor(sin_ajustes_propios, tmp_path, capsys):
+    sin_ajustes_propios.setenv("ALVA_BITACORA_MB", "0.0001")
+    sin_ajustes_propios.setenv("ALVA_BITACORA_COPIAS", "1")
+    rutas = Rutas(tmp_path)
+    escribir_deseados(rutas, {"convenios": 28181})
+    supervisor = Supervisor(rutas)
+    supervisor.reconciliar()
+    rutas.bitacoras.mkdir(parents=True)
+    rutas.bitacora("convenios").write_bytes(b"x" * 200)
+    (rutas.bitacoras / "convenios.log.1").mkdir()  # donde iría la copia hay una carpeta: la copia falla
+    rutas.bitacora("supervisor").write_bytes(b"y" * 200)
+    supervisor.rotar_bitacoras()
+    assert "no se pudo rotar convenios.log" in capsys.readouterr().out
+    assert rutas.bitacora("convenios").stat().st_size == 200  # intacta
+    assert rutas.bitacora("supervisor").read_bytes() == b""  # las demás, rotadas
