@@ -201,14 +201,20 @@ def test_una_bitacora_que_pasa_del_maximo_se_rota_y_quien_la_escribe_sigue_en_el
     assert not rotar(tmp_path / "no-existe.log", 100, copias=2)
 
 
-def test_el_supervisor_rota_la_bitacora_de_cada_hijo_y_la_suya(sin_ajustes_propios, tmp_path):
-    sin_ajustes_propios.setenv("ALVA_BITACORA_MB", "0.0001")  # unos 105 bytes
-    sin_ajustes_propios.setenv("ALVA_BITACORA_COPIAS", "1")
+def _supervisor_con_bitacoras_chicas(entorno, tmp_path) -> tuple[Supervisor, Rutas]:
+    """Un supervisor de convenios cuyas bitácoras se rotan al pasar de unos 105 bytes, con una copia."""
+    entorno.setenv("ALVA_BITACORA_MB", "0.0001")
+    entorno.setenv("ALVA_BITACORA_COPIAS", "1")
     rutas = Rutas(tmp_path)
     escribir_deseados(rutas, {"convenios": 28181})
     supervisor = Supervisor(rutas)
     supervisor.reconciliar()
     rutas.bitacoras.mkdir(parents=True)
+    return supervisor, rutas
+
+
+def test_el_supervisor_rota_la_bitacora_de_cada_hijo_y_la_suya(sin_ajustes_propios, tmp_path):
+    supervisor, rutas = _supervisor_con_bitacoras_chicas(sin_ajustes_propios, tmp_path)
     for nombre in ("convenios", "supervisor"):
         rutas.bitacora(nombre).write_bytes(b"x" * 200)
     rutas.bitacora("distintivos").write_bytes(b"x" * 200)  # no es de un proceso supervisado: no se toca
@@ -234,13 +240,7 @@ def test_alva_servicios_arrancar_rechaza_un_tamano_de_bitacora_invalido_antes_de
 
 
 def test_una_bitacora_que_no_se_puede_rotar_no_detiene_al_supervisor(sin_ajustes_propios, tmp_path, capsys):
-    sin_ajustes_propios.setenv("ALVA_BITACORA_MB", "0.0001")
-    sin_ajustes_propios.setenv("ALVA_BITACORA_COPIAS", "1")
-    rutas = Rutas(tmp_path)
-    escribir_deseados(rutas, {"convenios": 28181})
-    supervisor = Supervisor(rutas)
-    supervisor.reconciliar()
-    rutas.bitacoras.mkdir(parents=True)
+    supervisor, rutas = _supervisor_con_bitacoras_chicas(sin_ajustes_propios, tmp_path)
     rutas.bitacora("convenios").write_bytes(b"x" * 200)
     (rutas.bitacoras / "convenios.log.1").mkdir()  # donde iría la copia hay una carpeta: la copia falla
     rutas.bitacora("supervisor").write_bytes(b"y" * 200)
