@@ -1,6 +1,8 @@
 # ALVA: `make demo` arranca todo y juega el escenario; `make test` corre todas las pruebas;
 # `make up` deja los servicios y la consola en marcha bajo su supervisor y `make down` los detiene.
-PYTHON ?= python3
+# El Python del entorno virtual: el más rápido de los 3.11+ de la máquina (infra/interprete.py lo mide al crear el
+# entorno); `make PYTHON=/ruta/python3 ...` lo fija.
+PYTHON ?= $(shell python3 -m infra.interprete --detalle || echo python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BENCH_ARGS ?=
@@ -56,7 +58,7 @@ estado: $(VENV)/.instalado
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m alva servicios detener; $(PY) -m infra.entorno detener; \
-	else $(PYTHON) -m infra.entorno detener; fi
+	else python3 -m infra.entorno detener; fi
 
 esquemas: $(VENV)/.instalado
 	$(PY) -m esquemas.exportar
