@@ -54,10 +54,19 @@ class Hecho:
     encolados: list = field(default_factory=list)  # lo que dejó en el outbox (`outbox.Encolado`), para el relay
 
 
-# La respuesta de cada evento en su fila del inbox: una búsqueda por índice por evento (LATERAL), nunca un hash join
-# que recorra el inbox entero, que crece con la historia (ver `EnPostgres._seleccionar`). Por ctid: la fila es la que
-# este lote reclamó (o la de una entrada aparcada que sólo su partición retoma); si otra transacción la cambiara entre
-# la búsqueda y el UPDATE, su ctid ya no coincide y queda la respuesta de esa otra, que es la misma.
+# Lo que el inbox ya tiene de las claves de un lote: una búsqueda por índice por clave (LATERAL), nunca un recorrido
+# del inbox entero, que crece con la historia.
+PREVIAS = """SELECT i.evento_id, i.huella, i.respuesta::text AS respuesta FROM unnest($1::text[]) AS k(c)
+             CROSS JOIN LATERAL (SELECT evento_id, huella, respuesta FROM inbox WHERE evento_id = k.c OFFSET 0) i"""
+# Lo nuevo de un lote, con su desenlace, en una sola alta: sin ON CONFLICT, porque otra instancia que anotó la misma
+# clave entretanto (durante un reparto de particiones) debe hacer chocar este lote (UniqueViolation: se reintenta).
+ANOTAR = """INSERT INTO inbox (evento_id, huella, respuesta)
+            SELECT c, h, r::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c, h, r)"""
+
+# El desenlace de una entrada anotada en otro lote (una aparcada que se reanuda o vence), en su fila: una búsqueda
+# por índice por evento (LATERAL), como PREVIAS. Por ctid: la fila es la de una entrada aparcada que sólo su
+# partición retoma; si otra transacción la cambiara entre la búsqueda y el UPDATE, su ctid ya no coincide y queda la
+# respuesta de esa otra, que es la misma.
 RESPONDER = """UPDATE inbox SET respuesta = u.r::jsonb
                FROM (SELECT i.ctid AS fila, k.r FROM unnest($1::text[], $2::text[]) AS k(c, r)
                      CROSS JOIN LATERAL (SELECT ctid FROM inbox WHERE evento_id = k.c OFFSET 0) i) u
@@ -170,6 +179,7 @@ class Lote:
         self.salidas: list[Mensaje] = []
         self.cuentas: list[tuple[str, dict[str, str]]] = []
         self.respuestas: dict[str, dict] = {}  # clave de inbox → desenlace guardado
+        self.reclamadas: dict[str, str] = {}  # clave de inbox → huella: lo que este lote anota como procesado
         self.fuera_del_inbox: list[str] = []  # fallaron dentro del servicio: que un reenvío las procese de verdad
         self.aparcadas: list[tuple[str, Aplazar, Entrada]] = []
         self.a_dlq: list[tuple[str, Entrada]] = []
@@ -220,25 +230,21 @@ class Lote:
         return "procesar"
 
     async def _inbox(self, decididas: list[tuple[Entrada, "str | Rechazo"]]) -> list[tuple[Entrada, "str | Rechazo"]]:
-        """Registra cada entrada una vez: lo ya procesado se salta (un reporte recibe otra vez su desenlace) y un
-        id reusado con otro contenido se rechaza (`id_reutilizado`)."""
+        """Cada entrada una vez: lo ya procesado se salta (un reporte recibe otra vez su desenlace) y un id reusado
+        con otro contenido se rechaza (`id_reutilizado`). Lo nuevo se anota al escribir, con su desenlace, en una
+        sola alta (`escribir`): si otra instancia anotó lo mismo entretanto, el alta choca y el lote se reintenta."""
         if not decididas:
             return []
         primeras: dict[str, str] = {}
         for e, _ in decididas:
             primeras.setdefault(e.clave_inbox, huella(e))
-        filas = await self.conn.fetch(
-            """INSERT INTO inbox (evento_id, huella) SELECT * FROM unnest($1::text[], $2::text[])
-               ON CONFLICT DO NOTHING RETURNING evento_id""", list(primeras), list(primeras.values()))
-        nuevas_claves = {f["evento_id"] for f in filas}
-        previas = {f["evento_id"]: (f["huella"], f["respuesta"]) for f in await self.conn.fetch(
-            "SELECT evento_id, huella, respuesta::text AS respuesta FROM inbox WHERE evento_id = ANY($1::text[])",
-            [c for c in primeras if c not in nuevas_claves])} if len(nuevas_claves) < len(primeras) else {}
-        nuevas, tomadas = [], set()
+        previas = {f["evento_id"]: (f["huella"], f["respuesta"])
+                   for f in await self.conn.fetch(PREVIAS, list(primeras))}
+        nuevas = []
         for entrada, que in decididas:
             clave = entrada.clave_inbox
-            if clave in nuevas_claves and clave not in tomadas:
-                tomadas.add(clave)
+            if clave not in previas and clave not in self.reclamadas:
+                self.reclamadas[clave] = primeras[clave]
                 nuevas.append((entrada, que))
                 continue
             anterior, guardada = previas.get(clave, (primeras[clave], None))
@@ -387,6 +393,7 @@ class Lote:
     # ---------- escritura ----------
 
     async def escribir(self) -> Hecho:
+        await self._anotar()  # primero: si otra instancia anotó lo mismo, el lote choca antes de escribir lo demás
         await self.repo.confirmar()
         if self.aparcadas:
             await self.conn.executemany(
@@ -395,11 +402,6 @@ class Lote:
                 [(clave, a.codigo, a.motivo, e.topico, e.particion, e.offset, e.marca, e.llave, e.valor,
                   orjson.dumps([[k, v.decode("utf-8", "replace")] for k, v in e.cabeceras]).decode())
                  for clave, a, e in self.aparcadas])
-        if self.respuestas:
-            await self.conn.execute(RESPONDER, list(self.respuestas),
-                                    [orjson.dumps(r).decode() for r in self.respuestas.values()])
-        if self.fuera_del_inbox:
-            await self.conn.execute("DELETE FROM inbox WHERE evento_id = ANY($1::text[])", self.fuera_del_inbox)
         if self.a_dlq:
             await self.conn.executemany(
                 """INSERT INTO dlq (huella, topico, particion, "offset") VALUES ($1, $2, $3, $4)
@@ -409,6 +411,22 @@ class Lote:
 
         encolados = await outbox.encolar(self.conn, self.p.servicio, self.salidas) if self.p.publicar else []
         return Hecho(len(self.salidas), self.cuentas, self.altas, encolados)
+
+    async def _anotar(self) -> None:
+        """El inbox del lote: lo nuevo en una sola alta con su desenlace; el desenlace de lo que ya estaba anotado
+        (una entrada aparcada en otro lote, que se reanudó o venció) por su fila; y fuera lo que falló dentro del
+        servicio, para que un reenvío lo procese de verdad."""
+        fuera = set(self.fuera_del_inbox)
+        nuevas = [c for c in self.reclamadas if c not in fuera]
+        if nuevas:
+            respuestas = self.respuestas
+            await self.conn.execute(ANOTAR, nuevas, [self.reclamadas[c] for c in nuevas],
+                                    [orjson.dumps(r).decode() if (r := respuestas.get(c)) is not None else None
+                                     for c in nuevas])
+        if antes := [c for c in self.respuestas if c not in self.reclamadas]:
+            await self.conn.execute(RESPONDER, antes, [orjson.dumps(self.respuestas[c]).decode() for c in antes])
+        if fuera := [c for c in self.fuera_del_inbox if c not in self.reclamadas]:
+            await self.conn.execute("DELETE FROM inbox WHERE evento_id = ANY($1::text[])", fuera)
 
     # ---------- reenvíos desde la DLQ ----------
 

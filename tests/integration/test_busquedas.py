@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from plataforma.consumo import RESPONDER
+from plataforma.consumo import PREVIAS, RESPONDER
 from plataforma.repositorio import Columnas, EnPostgres, Repositorio
 from tests.conftest import unico
 
@@ -46,7 +46,7 @@ async def conn(infra):
                                                                       "plan_cache_mode": "force_generic_plan"})
     try:
         await conn.execute("CREATE TABLE filas (grupo text, clave text, valor int8 NOT NULL, PRIMARY KEY (grupo, clave));"
-                           "CREATE TABLE inbox (evento_id text PRIMARY KEY, respuesta jsonb)")
+                           "CREATE TABLE inbox (evento_id text PRIMARY KEY, huella text NOT NULL DEFAULT '', respuesta jsonb)")
         yield conn
     finally:
         await conn.close()
@@ -56,12 +56,15 @@ async def conn(infra):
 
 async def un_lote(conn: asyncpg.Connection, llaves: list[tuple[str, str]], grupo: str, quitar: tuple[str, str],
                   eventos: list[str]) -> tuple[Filas, dict[str, int]]:
-    """Lo que hace un lote con sus tablas: carga llaves sueltas y un grupo entero, anota las respuestas del inbox
-    y quita una fila; devuelve el repositorio y los recorridos de tabla entera de la carga y las respuestas."""
+    """Lo que hace un lote con sus tablas: carga llaves sueltas y un grupo entero, busca sus eventos en el inbox,
+    anota las respuestas y quita una fila; devuelve el repositorio y los recorridos de tabla entera de la carga, la
+    búsqueda y las respuestas."""
     async with conn.transaction():  # dentro de la transacción la sesión no vuelca sus cuentas: la resta es exacta
         antes = await recorridos(conn)
         repo = Filas(conn)
         await repo.cargar({"filas": {*llaves, (grupo,)}})
+        vistos = await conn.fetch(PREVIAS, eventos + ["e-nunca-visto"])
+        assert sorted(f["evento_id"] for f in vistos) == sorted(eventos)
         await conn.execute(RESPONDER, eventos, ['{"estado": "aceptado"}'] * len(eventos))
         despues = await recorridos(conn)
         repo.tabla("filas").quitar(quitar)  # borrar (raro) va por llave; aquí sólo se comprueba que borra

@@ -1,6 +1,7 @@
 """El consumo por lotes contra PostgreSQL real: reentregas sin efecto, una respuesta por entrada (también para lo
 hostil), ids reusados, reportes que esperan, venenos aislados partiendo el lote, y reenvíos que se creen o no."""
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -14,7 +15,7 @@ from esquemas.control import InstitucionDadaDeAlta
 from esquemas.ingreso import ReporteSesionCompletada
 from esquemas.rechazos import TOPICO_REENVIOS
 from plataforma.bd import crear_pool, migrar
-from plataforma.consumo import Procesador
+from plataforma.consumo import Lote, Procesador
 from plataforma.nube import LIMITE_BYTES, Entrada, armar, leer, mensaje
 from servicios.capacitacion.app import crear_servicio as crear_capacitacion
 from servicios.capacitacion.repositorio import PostgresCapacitacion
@@ -108,6 +109,35 @@ async def test_un_evento_reentregado_no_cambia_nada_y_el_reporte_recibe_su_desen
     assert [h["type"] for h in primera["hechos"]] == ["mx.alva.convenios.convenio.firmado.v1"]
     assert repetidas and all(r["repetido"] and r["hechos"] == primera["hechos"] for r in repetidas)
     assert rechazos(filas) == []
+
+
+async def test_dos_instancias_con_el_mismo_lote_a_la_vez_lo_procesan_una_vez(convenios, monkeypatch):
+    # Durante un reparto de particiones, dos instancias leen el mismo reporte y deciden a la vez: ninguna lo vio en
+    # el inbox. La primera en anotarlo gana; la otra choca al anotarlo, reintenta su lote y ya lo ve procesado.
+    procesador, pool = convenios
+    reporte = escenario.convenio(unico("a-la-vez"), date.today())
+    llegadas, juntas = [], asyncio.Event()
+    anotar = Lote._anotar
+
+    async def anotar_juntas(self):
+        llegadas.append(self)
+        if len(llegadas) == 2:
+            juntas.set()
+        if len(llegadas) <= 2:  # los dos primeros intentos esperan a estar ambos decididos
+            await asyncio.wait_for(juntas.wait(), 10)
+        await anotar(self)
+
+    monkeypatch.setattr(Lote, "_anotar", anotar_juntas)
+    await asyncio.gather(procesador.procesar_lote(pool, [entrada(reporte, offset=7)]),
+                         procesador.procesar_lote(pool, [entrada(reporte, offset=7)]))
+
+    assert len(llegadas) == 3  # los dos a la vez y el reintento del que chocó
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM convenios WHERE convenio_id = $1",
+                                   reporte.evento.data["convenio_id"]) == 1
+    filas = await outbox(pool)
+    assert [v["type"] for t, v, _ in filas if t == "alva.convenios"] == ["mx.alva.convenios.convenio.firmado.v1"]
+    assert sorted(r["repetido"] for r in respuestas(filas)) == [False, True]
 
 
 async def test_cada_entrada_hostil_recibe_un_solo_rechazo_y_lo_bueno_pasa(convenios):
