@@ -67,9 +67,8 @@ async def capacitacion_de(conn, institucion: str) -> dict[str, dict]:
                GROUP BY convenio_id, estado""", institucion):
         cuentas.setdefault(f["convenio_id"], {"constancias": 0})[f["estado"]] = f["n"]
     for f in await conn.fetch(
-            """SELECT s.convenio_id, count(*) AS n FROM capacitacion.constancias c
-               JOIN capacitacion.sesiones s USING (institucion, sesion_id) WHERE c.institucion = $1
-               GROUP BY s.convenio_id""", institucion):
+            """SELECT convenio_id, sum(jsonb_array_length(con_constancia)) AS n FROM capacitacion.sesiones
+               WHERE institucion = $1 GROUP BY convenio_id""", institucion):
         cuentas.setdefault(f["convenio_id"], {"constancias": 0})["constancias"] = f["n"]
     return cuentas
 

@@ -10,7 +10,7 @@ from esquemas.ingreso import (
 )
 from plataforma.contexto import Contexto
 from plataforma.rechazos import Aplazar, Rechazo
-from servicios.capacitacion.dominio import Constancia, ConvenioConocido, Sesion, id_constancia, nuevos
+from servicios.capacitacion.dominio import ConvenioConocido, Sesion, id_constancia, nuevos
 from servicios.capacitacion.repositorio import RepositorioCapacitacion
 from servicios.comun import huella
 
@@ -107,8 +107,7 @@ def _completar(ctx: Contexto, reporte: ReporteSesionCompletada, contenido: dict,
     comun = {"sesion_id": reporte.sesion_id, "convenio_id": reporte.convenio_id, "institucion": institucion,
              "tema": reporte.tema, "fecha": contenido["fecha"], "horas": reporte.horas}
     for asistente in por_dar:
-        constancia_id = id_constancia(institucion, reporte.sesion_id, asistente)
-        repo.guardar(Constancia(constancia_id, institucion, reporte.sesion_id, asistente))
+        constancia_id = id_constancia(institucion, reporte.sesion_id, asistente)  # la sesión la guarda (con_constancia)
         ctx.emitir_datos(ConstanciaEmitida.tipo, {"constancia_id": constancia_id, "asistente": asistente, **comun},
                          institucion=institucion, subject=constancia_id)
 

@@ -28,7 +28,8 @@ class ConvenioConocido:
 
 @dataclass(frozen=True)
 class Sesion:
-    """Una sesión reportada: su contenido vigente (la última versión) y a quién ya se le dio constancia."""
+    """Una sesión reportada: su contenido vigente (la última versión) y a quién ya se le dio constancia, en orden
+    (sus constancias: una por asistente, con el id de `id_constancia`)."""
 
     institucion: str
     sesion_id: str
@@ -38,14 +39,6 @@ class Sesion:
     contenido: dict
     version: int = 1
     con_constancia: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Constancia:
-    constancia_id: str
-    institucion: str
-    sesion_id: str
-    asistente: str
 
 
 def id_constancia(institucion: str, sesion_id: str, asistente: str) -> str:

@@ -5,7 +5,7 @@ from typing import Protocol
 import asyncpg
 
 from plataforma.repositorio import Columnas, EnPostgres, Necesidades, Repositorio
-from servicios.capacitacion.dominio import Constancia, ConvenioConocido, Sesion
+from servicios.capacitacion.dominio import ConvenioConocido, Sesion
 
 CONVENIOS = Columnas("convenios", ConvenioConocido, ("convenio_id",),
                      {"convenio_id": "text", "institucion": "text", "vigencia_inicio": "date", "vigencia_fin": "date",
@@ -13,9 +13,6 @@ CONVENIOS = Columnas("convenios", ConvenioConocido, ("convenio_id",),
 SESIONES = Columnas("sesiones", Sesion, ("institucion", "sesion_id"),
                     {"institucion": "text", "sesion_id": "text", "convenio_id": "text", "estado": "text",
                      "huella": "text", "contenido": "json", "version": "int8", "con_constancia": "json"})
-CONSTANCIAS = Columnas("constancias", Constancia, ("constancia_id",),
-                       {"constancia_id": "text", "institucion": "text", "sesion_id": "text", "asistente": "text"},
-                       solo_insertar=True)
 
 
 class RepositorioCapacitacion(Protocol):
@@ -23,7 +20,7 @@ class RepositorioCapacitacion(Protocol):
     async def confirmar(self) -> None: ...
     def convenio(self, convenio_id: str) -> ConvenioConocido | None: ...
     def sesion(self, institucion: str, sesion_id: str) -> Sesion | None: ...
-    def guardar(self, fila: ConvenioConocido | Sesion | Constancia) -> None: ...
+    def guardar(self, fila: ConvenioConocido | Sesion) -> None: ...
 
 
 def necesita(convenio_id: str | None = None, sesion: tuple[str, str] | None = None) -> Necesidades:
@@ -37,7 +34,7 @@ def necesita(convenio_id: str | None = None, sesion: tuple[str, str] | None = No
 
 
 class EnMemoriaCapacitacion(Repositorio):
-    COLUMNAS = (CONVENIOS, SESIONES, CONSTANCIAS)
+    COLUMNAS = (CONVENIOS, SESIONES)
 
     def convenio(self, convenio_id: str) -> ConvenioConocido | None:
         return self.tablas["convenios"].leer((convenio_id,))
