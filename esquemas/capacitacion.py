@@ -1,12 +1,16 @@
-"""Hechos que publica el servicio de capacitación en `alva.capacitacion`."""
+"""Hechos que publica el servicio de capacitación: las sesiones en `alva.capacitacion`, las constancias (una por
+asistente y sesión) en `alva.capacitacion.constancias`, que ningún servicio lee (así quien sigue las sesiones no
+recibe tres registros ajenos por cada uno suyo)."""
 
 from datetime import date
+from typing import ClassVar
 
 from pydantic import Field
 
 from esquemas.comun import AsistenteId, Evento, Identificador, Modalidad, Slug
 
 TOPICO = "alva.capacitacion"
+TOPICO_CONSTANCIAS = "alva.capacitacion.constancias"
 
 
 class SesionProgramada(Evento):
@@ -48,6 +52,7 @@ class ConstanciaEmitida(Evento):
     """La constancia de una persona asistente por una sesión."""
 
     tipo = "mx.alva.capacitacion.constancia.emitida.v1"
+    topico: ClassVar[str] = TOPICO_CONSTANCIAS
 
     constancia_id: str = Field(description="Estable: el mismo asistente y sesión dan el mismo id.")
     sesion_id: Identificador

@@ -25,8 +25,9 @@ class Tipo:
 
 
 def _tipos_de(modulo, topico: str) -> list[Tipo]:
+    """Los tipos de un módulo, en su tópico (o en el que el modelo diga, p. ej. las constancias)."""
     modelos = [v for v in vars(modulo).values() if isinstance(v, type) and issubclass(v, Evento) and v is not Evento]
-    return [Tipo(m.tipo, m, topico) for m in modelos if m.__module__ == modulo.__name__]
+    return [Tipo(m.tipo, m, getattr(m, "topico", topico)) for m in modelos if m.__module__ == modulo.__name__]
 
 
 TIPOS: dict[str, Tipo] = {
@@ -43,7 +44,8 @@ TIPOS: dict[str, Tipo] = {
     )
 }
 
-TOPICOS_CANONICOS = (convenios.TOPICO, capacitacion.TOPICO, distintivos.TOPICO, notificaciones.TOPICO)
+TOPICOS_CANONICOS = (convenios.TOPICO, capacitacion.TOPICO, capacitacion.TOPICO_CONSTANCIAS, distintivos.TOPICO,
+                     notificaciones.TOPICO)
 
 
 def tipo_de(modelo: type[Evento] | Evento) -> Tipo:

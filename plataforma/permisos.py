@@ -21,9 +21,11 @@ CANONICOS = {"convenios": convenios.TOPICO, "capacitacion": capacitacion.TOPICO,
 ENTRADAS = {"convenios": (capacitacion.TOPICO,), "capacitacion": (convenios.TOPICO,),
             "distintivos": (convenios.TOPICO, capacitacion.TOPICO),
             "notificaciones": (convenios.TOPICO, distintivos.TOPICO, rechazos.TOPICO)}
+# Lo que escribe cada uno de su propiedad: su tópico y, capacitacion, las constancias aparte (nadie las consume).
+ESCRIBE = {**{s: (t,) for s, t in CANONICOS.items()}, "capacitacion": (capacitacion.TOPICO, capacitacion.TOPICO_CONSTANCIAS)}
 LEEN_INGRESO = ("convenios", "capacitacion", "distintivos")
 TOPICOS_PLATAFORMA = (
-    *CANONICOS.values(), rechazos.TOPICO, TOPICO_CONTROL, TOPICO_REENVIOS,
+    *(t for propios in ESCRIBE.values() for t in propios), rechazos.TOPICO, TOPICO_CONTROL, TOPICO_REENVIOS,
     *(t + SUFIJO_DLQ for t in (convenios.TOPICO, capacitacion.TOPICO, distintivos.TOPICO, rechazos.TOPICO)),
 )
 
@@ -71,12 +73,12 @@ def _grupo(principal: str, nombre: str, *operaciones: str, patron: str = "litera
 
 
 def permisos_servicio(servicio: str) -> list[Permiso]:
-    """Lee sus entradas, alva.control y alva.reenvios; escribe su canónico, rechazos, respuestas y sus DLQs."""
+    """Lee sus entradas, alva.control y alva.reenvios; escribe lo suyo, rechazos, respuestas y sus DLQs."""
     p = principal_servicio(servicio)
     permisos = _topico(p, PREFIJO_TOPICO, "READ", patron="prefixed") if servicio in LEEN_INGRESO else []
     for entrada in (*ENTRADAS[servicio], TOPICO_CONTROL, TOPICO_REENVIOS):
         permisos += _topico(p, entrada, "READ")
-    for salida in (CANONICOS[servicio], rechazos.TOPICO, *(e + SUFIJO_DLQ for e in ENTRADAS[servicio])):
+    for salida in (*ESCRIBE[servicio], rechazos.TOPICO, *(e + SUFIJO_DLQ for e in ENTRADAS[servicio])):
         permisos += _topico(p, salida, "WRITE")
     permisos += _topico(p, PREFIJO_RESPUESTAS, "WRITE", patron="prefixed")
     return permisos + _grupo(p, principal_servicio(servicio), "READ")

@@ -21,8 +21,8 @@ from plataforma.esperas import detener_cliente
 from plataforma.nube import marca_de
 from esquemas.rechazos import SUFIJO_DLQ, TOPICO as TOPICO_RECHAZOS
 
-COLORES = {"alva.convenios": "cyan", "alva.capacitacion": "blue", "alva.distintivos": "magenta",
-           "alva.notificaciones": "green", "alva.rechazos": "red"}
+COLORES = {"alva.convenios": "cyan", "alva.capacitacion": "blue", "alva.capacitacion.constancias": "blue",
+           "alva.distintivos": "magenta", "alva.notificaciones": "green", "alva.rechazos": "red"}
 Json = Annotated[bool, typer.Option("--json", help="Una línea JSON por evento, para scripts.")]
 Desde = Annotated[str | None, typer.Option(help="Desde un momento: 2026-11-23T10:00, o hace 30m, 2h, 7d.")]
 

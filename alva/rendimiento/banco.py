@@ -16,6 +16,7 @@ from alva.rendimiento.sonda import Sonda
 from esquemas.control import TOPICO as TOPICO_CONTROL
 from esquemas.ingreso import PATRON_TOPICO
 from infra import comun as infra_comun
+from plataforma.permisos import ESCRIBE
 
 _COMUNES = r"|alva\.control|alva\.reenvios"
 ENTRADAS = {  # lo que consume cada servicio (README, "Topics")
@@ -24,8 +25,7 @@ ENTRADAS = {  # lo que consume cada servicio (README, "Topics")
     "distintivos": rf"{PATRON_TOPICO}|alva\.convenios|alva\.capacitacion{_COMUNES}",
     "notificaciones": rf"alva\.convenios|alva\.distintivos|alva\.rechazos{_COMUNES}",
 }
-SALIDA = {"convenios": "alva.convenios", "capacitacion": "alva.capacitacion", "distintivos": "alva.distintivos",
-          "notificaciones": "alva.notificaciones"}
+SALIDA = ESCRIBE  # lo que publica cada servicio en sus tópicos (capacitacion: sesiones y constancias)
 
 
 def grupo_de(servicio: str) -> str:

@@ -31,22 +31,23 @@ TIPO = "rendimiento-tipo"  # la cabecera con que cada etapa marca lo que publica
 class Etapa:
     lee: tuple[str, ...]  # sufijos de los tópicos que lee
     atiende: frozenset[tuple[str, str | None]]  # (tópico, tipo) que escribe y a los que reacciona; None: todos
-    publica: tuple[str, tuple[str, ...]] | None  # (tópico, tipos por cada registro atendido)
+    publica: tuple[tuple[str, str], ...] = ()  # (tópico, tipo) de lo que publica por cada registro atendido
 
 
 # Como en la cadena: capacitacion lee los ingresos y convenios, y por cada reporte publica la sesión y tres
-# constancias; convenios lee los ingresos y capacitacion, y por cada sesión publica el avance de dos objetivos;
-# distintivos lee los ingresos, convenios y capacitacion, y atiende sesiones y avances; notificaciones lee convenios.
+# constancias (éstas en su tópico aparte, que nadie lee); convenios lee los ingresos y capacitacion, y por cada
+# sesión publica el avance de dos objetivos; distintivos lee los ingresos, convenios y capacitacion, y atiende
+# sesiones y avances; notificaciones lee convenios.
 ETAPAS = {
     "capacitacion": Etapa(("ingreso", "convenios"), frozenset({("ingreso", None)}),
-                          ("capacitacion", ("sesion", "constancia", "constancia", "constancia"))),
+                          (("capacitacion", "sesion"), *[("constancias", "constancia")] * 3)),
     "convenios": Etapa(("ingreso", "capacitacion"), frozenset({("capacitacion", "sesion")}),
-                       ("convenios", ("avance", "avance"))),
+                       (("convenios", "avance"), ("convenios", "avance"))),
     "distintivos": Etapa(("ingreso", "convenios", "capacitacion"),
-                         frozenset({("capacitacion", "sesion"), ("convenios", "avance")}), None),
-    "notificaciones": Etapa(("convenios",), frozenset(), None),
+                         frozenset({("capacitacion", "sesion"), ("convenios", "avance")})),
+    "notificaciones": Etapa(("convenios",), frozenset()),
 }
-POR_REPORTE = {"ingreso": 1, "capacitacion": 4, "convenios": 2}  # registros que recibe cada tópico por reporte
+POR_REPORTE = {"ingreso": 1, "capacitacion": 1, "constancias": 3, "convenios": 2}  # registros por reporte en cada uno
 
 
 def esperados(etapa: Etapa, n: int) -> int:
@@ -85,10 +86,9 @@ async def correr(nombre: str, prefijo: str, n: int, particiones: int) -> None:
             if suyos:
                 await copiar(conn, TABLAS[nombre], suyos)
                 if etapa.publica:
-                    destino, tipos = etapa.publica
                     envios = [await productor.send(f"{prefijo}.{destino}", r.value, key=r.key,
                                                    headers=[(TIPO, t.encode())])
-                              for r in suyos for t in tipos]
+                              for r in suyos for destino, t in etapa.publica]
                     await asyncio.gather(*envios)
             await consumidor.commit({tp: rs[-1].offset + 1 for tp, rs in lotes.items()})
             atendidos += len(suyos)

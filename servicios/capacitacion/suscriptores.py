@@ -1,6 +1,6 @@
 """Qué tipo de evento va a qué caso de uso en capacitación, y qué necesita cargado cada uno."""
 
-from esquemas.capacitacion import TOPICO as CAPACITACION
+from esquemas.capacitacion import TOPICO as CAPACITACION, TOPICO_CONSTANCIAS
 from esquemas.convenios import TOPICO as CONVENIOS, ConvenioCancelado, ConvenioFirmado
 from esquemas.ingreso import (
     ReporteSesionCancelada,
@@ -15,7 +15,7 @@ from servicios.capacitacion import casos_de_uso as cu
 from servicios.capacitacion.repositorio import necesita
 
 PATRON = patron(CONVENIOS, ingresos=True)
-PUBLICA = (CAPACITACION, RECHAZOS)
+PUBLICA = (CAPACITACION, TOPICO_CONSTANCIAS, RECHAZOS)
 
 
 def _de_sesion(reporte, institucion: str):

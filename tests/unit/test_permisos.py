@@ -21,7 +21,8 @@ def quienes(operacion: str, topico: str) -> set[str]:
 
 def test_los_topicos_de_la_plataforma():
     assert set(TOPICOS_PLATAFORMA) == {
-        "alva.convenios", "alva.capacitacion", "alva.distintivos", "alva.notificaciones", "alva.rechazos",
+        "alva.convenios", "alva.capacitacion", "alva.capacitacion.constancias", "alva.distintivos",
+        "alva.notificaciones", "alva.rechazos",
         "alva.control", "alva.reenvios", "alva.convenios.dlq", "alva.capacitacion.dlq", "alva.distintivos.dlq",
         "alva.rechazos.dlq"}
     assert topicos_institucion("penjamo") == ("alva.ingreso.penjamo", "alva.ingreso.penjamo.dlq",
@@ -32,6 +33,8 @@ def test_solo_el_dueno_escribe_su_topico_canonico():
     assert quienes("WRITE", "alva.distintivos") == {"alva-distintivos"}
     for servicio, topico in CANONICOS.items():
         assert quienes("WRITE", topico) == {principal_servicio(servicio)}
+    assert quienes("WRITE", "alva.capacitacion.constancias") == {"alva-capacitacion"}
+    assert "alva-operador" in quienes("READ", "alva.capacitacion.constancias")
 
 
 def test_una_institucion_escribe_su_ingreso_y_lee_sus_respuestas_nada_mas():

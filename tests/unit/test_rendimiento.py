@@ -85,7 +85,7 @@ def test_la_cadena_cruda_lee_lo_que_cada_servicio_leeria_y_atiende_solo_lo_suyo(
 
     # Los tópicos de cada etapa son los que el patrón de su servicio suscribe.
     ejemplo = {"ingreso": "alva.ingreso.municipio-leon", "capacitacion": "alva.capacitacion",
-               "convenios": "alva.convenios"}
+               "constancias": "alva.capacitacion.constancias", "convenios": "alva.convenios"}
     for etapa, forma in ETAPAS.items():
         patron = importlib.import_module(f"servicios.{etapa}.suscriptores").PATRON
         assert set(forma.lee) == {t for t in POR_REPORTE if re.match(patron, ejemplo[t])}, etapa

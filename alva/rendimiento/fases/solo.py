@@ -31,7 +31,7 @@ async def preparar(banco: Banco, plan: Plan) -> None:
     if not plan.preparar:
         return
     avisar(f"{plan.servicio}: preparando su estado ({len(plan.preparar):,} eventos)")
-    salida = await banco.salidas([SALIDA[plan.servicio]])
+    salida = await banco.salidas(list(SALIDA[plan.servicio]))
     await enviar(plan.preparar)
     instancias = await banco.arrancar({plan.servicio: 1})
     try:
@@ -46,7 +46,7 @@ async def ronda(banco: Banco, servicio: str, ronda_: Ronda, fase: str, instancia
     """Con `llena`, llena la entrada con el servicio detenido, lo arranca y mide desde que su grupo consume; si no,
     arranca las instancias, espera a que el grupo las tenga a todas y entonces llena la entrada de golpe (así una
     instancia que llega primero no se lleva todo). En ambos casos, hasta que no hay retraso ni outbox."""
-    salida, rechazos = await banco.salidas([SALIDA[servicio]]), await banco.salidas(["alva.rechazos"])
+    salida, rechazos = await banco.salidas(list(SALIDA[servicio])), await banco.salidas(["alva.rechazos"])
     antes = await banco.sonda.finales(await banco.entradas(servicio))
     if llena:
         await enviar(ronda_.mensajes)

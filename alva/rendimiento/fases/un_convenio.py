@@ -17,8 +17,8 @@ from alva.rendimiento.sonda import enviar
 from esquemas.ingreso import topico_ingreso
 
 # Dónde está el trabajo de cada servicio (su avance se lee en los offsets que confirma ahí) y cuántos eventos
-# trae ahí cada reporte: el reporte mismo, o la sesión y las tres constancias que publica capacitacion.
-POR_REPORTE = {"capacitacion": 1, "convenios": 4, "distintivos": 4}
+# trae ahí cada reporte: el reporte mismo, o la sesión que publica capacitacion (sus constancias van aparte).
+POR_REPORTE = {"capacitacion": 1, "convenios": 1, "distintivos": 1}
 
 
 def trabajo(servicio: str, convenio: Convenio) -> str:
