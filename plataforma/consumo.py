@@ -88,8 +88,10 @@ class Procesador:
         # Cuánto espera una entrada aparcada (por la hora del broker): lo que llega tarde para ella no la revive.
         self.plazo_pendientes_s = plazo_pendientes_s
         self.utiles = frozenset(reacciones) | {InstitucionDadaDeAlta.tipo}
-        # Quien no guarda los ingresos sólo decodifica de ahí lo que nombra uno de sus tipos (ver `nube.leer`).
-        self.nombres = None if guardian_ingreso else tuple(t.encode() for t in sorted(self.utiles))
+        # Quien no guarda los ingresos sólo decodifica de ahí lo que nombra uno de sus reportes (ver `nube.leer`):
+        # por un ingreso sólo se cree un reporte (`creido_en`).
+        self.nombres = None if guardian_ingreso else tuple(
+            t.encode() for t in sorted(self.utiles) if t in TIPOS and TIPOS[t].es_reporte)
         self.publicar = True  # al reconstruir, lo que se decide ya está en los tópicos: no se vuelve a encolar
         self.al_dar_de_alta: Callable[[list[str]], Awaitable[None]] | None = None
 

@@ -118,8 +118,12 @@ def _cambiar_sesion(ctx: Contexto, convenio_id: str, sesion_id: str, nueva: Sesi
     convenio = repo.convenio(convenio_id)
     if convenio is None or (reglas := motor.reglas(convenio.programa)) is None:
         return  # si el convenio llega después, cuenta sus sesiones al llegar
+    if not (filtros := reglas.filtros()):
+        # Las reglas del programa no cuentan sesiones (las de ALVA): una sesión no cambia lo que deciden. Queda
+        # guardada: si una versión nueva de las reglas las cuenta, `completar_avances` las cuenta desde aquí.
+        return
     avances, personas = repo.avances(convenio_id), repo.asistencias(convenio_id)
-    dominio.cambio_de_sesion(reglas.filtros(), convenio.vigencia, previa.vista() if previa else None,
+    dominio.cambio_de_sesion(filtros, convenio.vigencia, previa.vista() if previa else None,
                              nueva.vista() if nueva else None, avances, personas)
     repo.guardar_avances(convenio_id, avances)
     repo.guardar_asistencias(convenio_id, personas)

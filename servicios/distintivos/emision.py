@@ -41,6 +41,11 @@ class Motor:
         versiones = self.programas.get(programa)
         return versiones[-1] if versiones else None
 
+    def cuenta_sesiones(self) -> bool:
+        """Si las reglas vigentes de algún programa cuentan sesiones (temas, modalidad, personas): si ninguna, una
+        sesión no cambia ninguna decisión y no hace falta cargar quiénes asistieron."""
+        return any(versiones[-1].filtros() for versiones in self.programas.values() if versiones)
+
     def url_emisor(self, otorgante: str) -> str:
         return f"{self.url_publica.rstrip('/')}/emisores/{otorgante}"
 

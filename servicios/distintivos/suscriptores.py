@@ -39,6 +39,7 @@ def _firmado(datos, institucion):
 
 
 def reacciones(motor: Motor) -> dict[str, Reaccion]:
+    contadas = motor.cuenta_sesiones()  # si no, una sesión no necesita a sus asistentes cargados
     casos = {
         ConvenioFirmado: (cu.seguir_convenio, _firmado),
         ConvenioModificado: (cu.cambiar_objetivos, _del_convenio),
@@ -47,7 +48,7 @@ def reacciones(motor: Motor) -> dict[str, Reaccion]:
         ObjetivoCumplido: (cu.anotar_objetivo_cumplido, _del_convenio),
         ObjetivoRevertido: (cu.anotar_objetivo_revertido, _del_convenio),
         SesionCompletada: (cu.anotar_sesion, lambda d, i: necesita(d.convenio_id, institucion=i, sesion=d.sesion_id,
-                                                                   personas=set(d.asistentes))),
+                                                                   personas=set(d.asistentes) if contadas else set())),
         SesionCancelada: (cu.quitar_sesion, lambda d, i: necesita(d.convenio_id, institucion=i, sesion=d.sesion_id)),
         ReporteDistintivoRevocado: (cu.revocar_por_operador, lambda d, _: necesita(distintivo=d.distintivo_id)),
     }
