@@ -138,3 +138,28 @@ def test_la_cadena_dice_hasta_donde_llegaria_con_la_cpu_que_pide_por_reporte():
     assert "en total 2.00 s de CPU por 1000 reportes" in texto and "no pasaría de 1,000 reportes/s" in texto
     assert "en frío): 2,000 / 1,500 / 1,400 reportes/s" in texto
     assert "2,400" in texto  # 30,000 reportes en 12.5 s hasta el último distintivo
+
+
+def test_la_reconstruccion_llena_hasta_la_meta_sin_contar_lo_que_nadie_repite(monkeypatch):
+    """Los eventos que cuenta la fase son los de tópicos que algún servicio repite: las constancias van a su propio
+    tópico, que nadie lee, y no pueden completar el millón."""
+    import asyncio
+    import re
+    from datetime import date
+    from types import SimpleNamespace
+
+    from alva.rendimiento.fases import reconstruccion
+
+    enviados = []
+
+    async def enviar(mensajes):
+        enviados.extend(mensajes)
+
+    monkeypatch.setattr(reconstruccion, "enviar", enviar)
+    banco = SimpleNamespace(corrida="prueba", instituciones=["penjamo", "leon"], hoy=date(2026, 11, 26))
+    contados = asyncio.run(reconstruccion.llenar(banco, 1_000))
+    cuentan = [m for m in enviados if re.fullmatch(reconstruccion.TOPICOS, m.topico)]
+    assert contados == len(cuentan) >= 1_000
+    assert {m.topico for m in enviados} - {m.topico for m in cuentan} == {"alva.capacitacion.constancias"}
+    assert len(cuentan) - 1_000 < len(reconstruccion.cadena(reconstruccion.Convenio(
+        "penjamo", "x", reconstruccion.REPORTES_POR_CONVENIO, banco.hoy)))  # a lo más un convenio de más
