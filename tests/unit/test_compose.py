@@ -208,7 +208,11 @@ def test_la_clave_de_firma_la_crea_seguridad_y_distintivos_solo_la_lee(servicios
 
 
 def test_postgres_y_smtp(servicios):
+    from infra.postgres import AJUSTES
+
     assert servicios["postgres"]["image"].startswith("postgres:15")
+    comando = servicios["postgres"]["command"]
+    assert comando[0] == "postgres" and " ".join(comando[1:]) == AJUSTES  # los mismos que la embebida
     assert "pg_isready -U alva" in " ".join(map(str, servicios["postgres"]["healthcheck"]["test"]))
     assert servicios["smtp"]["image"].split(":")[0] == "axllent/mailpit"
 
