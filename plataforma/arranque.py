@@ -1,6 +1,7 @@
 """Arranque de un servicio desde la línea de comandos, con registros legibles."""
 
 import asyncio
+import ctypes
 import gc
 import logging
 import os
@@ -26,6 +27,7 @@ def correr(fabrica: Callable[[], Servicio]) -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     servicio = fabrica()
     afinar_gc()
+    afinar_malloc()
     ejecutar(servicio.app.run())
 
 
@@ -35,6 +37,26 @@ def afinar_gc() -> None:
     espacian (UMBRALES_GC)."""
     gc.freeze()
     gc.set_threshold(*UMBRALES_GC)
+
+
+# mallopt(3) de glibc
+M_MMAP_THRESHOLD = -3
+UMBRAL_MMAP = 128 * 1024
+
+
+def afinar_malloc() -> bool:
+    """Con glibc, cada bloque de 128 KB o más (los lotes de registros de aiokafka, los búferes de asyncpg, los
+    textos de un lote entero) se pide aparte al sistema y se le devuelve al soltarlo. Por omisión glibc sube ese
+    umbral cada vez que se suelta un bloque así (hasta 32 MB), y desde entonces los bloques grandes salen del
+    montón, que los intercala con objetos pequeños que siguen vivos y ya no se puede devolver: la memoria de un
+    servicio crecía con cada lote más grande que el anterior. Fijarlo apaga ese ajuste. Devuelve si se aplicó."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # sin glibc (musl, macOS, Windows): su malloc se queda como está
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return mallopt(M_MMAP_THRESHOLD, UMBRAL_MMAP) == 1
 
 
 def ejecutar(corrutina: Coroutine[Any, Any, T]) -> T:

@@ -1,7 +1,10 @@
 """El bucle con que corre un servicio suelta lo que guardaba un temporizador cancelado."""
 
 import asyncio
+import ctypes
 import gc
+import subprocess
+import sys
 import weakref
 from contextvars import ContextVar
 
@@ -53,3 +56,36 @@ def test_al_arrancar_lo_cargado_sale_de_las_pasadas_del_recolector_y_estas_se_es
     finally:
         gc.unfreeze()
         gc.set_threshold(*antes)
+
+
+_BLOQUES_GRANDES = """
+import ctypes, sys
+from plataforma.arranque import afinar_malloc
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
+libc.free.argtypes = (ctypes.c_void_p,)
+libc.mallinfo2.restype = Mallinfo2
+if sys.argv[1] == "afinado":
+    assert afinar_malloc()
+libc.free(libc.malloc(4 << 20))  # un bloque grande que se suelta: glibc sube su umbral hasta 4 MB
+antes = libc.mallinfo2().hblks  # bloques pedidos aparte al sistema (y que se le devuelven al soltarlos)
+bloque = libc.malloc(512 << 10)
+print(libc.mallinfo2().hblks - antes)
+libc.free(bloque)
+"""
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="sin glibc 2.33 o más")
+def test_con_malloc_afinado_un_bloque_grande_se_devuelve_al_sistema_aunque_antes_se_soltara_otro_mayor():
+    def bloques_aparte(modo: str) -> int:
+        r = subprocess.run([sys.executable, "-c", _BLOQUES_GRANDES, modo], capture_output=True, text=True,
+                           check=True)
+        return int(r.stdout)
+
+    assert bloques_aparte("por_omision") == 0  # el de glibc: el bloque de 512 KB sale del montón
+    assert bloques_aparte("afinado") == 1
