@@ -53,7 +53,7 @@ def afinar_malloc() -> bool:
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
-    except (OSError, AttributeError):  # sin glibc (musl, macOS, Windows): su malloc se queda como está
+    except (OSError, AttributeError, TypeError):  # sin glibc (musl, macOS, Windows): su malloc se queda como está
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return mallopt(M_MMAP_THRESHOLD, UMBRAL_MMAP) == 1
